@@ -1,0 +1,70 @@
+// swift-tools-version:6.1
+// meshlab: one binary, no SwiftPM dependencies. Only the toolchain and the
+// system's OpenSSL (libssl-dev, through the COpenSSL system-library target).
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "meshlab",
+    products: [
+        .executable(name: "meshlab", targets: ["meshlab"]),
+        .executable(name: "meshlab-bench", targets: ["MeshBench"]),
+    ],
+    targets: [
+        // C shims: OpenSSL headers and link flags, plus the glibc items Swift lacks.
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // Layers, lowest first. Imports go downward only.
+        .target(name: "MeshSystem", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "MeshIO", dependencies: ["MeshSystem"], swiftSettings: strict),
+        .target(name: "MeshHTTP", dependencies: ["MeshIO"], swiftSettings: strict),
+        .target(name: "MeshModel", swiftSettings: strict),
+        // Application modules: never import each other.
+        .target(
+            name: "MeshControlPlane",
+            dependencies: ["MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"],
+            swiftSettings: strict
+        ),
+        // Commands and wiring.
+        .target(
+            name: "MeshCLI",
+            dependencies: ["MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "meshlab", dependencies: ["MeshCLI"], swiftSettings: strict),
+        .executableTarget(
+            name: "MeshBench",
+            dependencies: ["MeshHTTP", "MeshIO", "MeshSystem"],
+            swiftSettings: strict
+        ),
+        // Shared test helpers: in-memory channel, manual clock, golden files.
+        .target(
+            name: "MeshTestSupport",
+            dependencies: ["MeshIO", "MeshModel", "MeshSystem"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "MeshSystemTests", dependencies: ["MeshSystem", "MeshTestSupport"], swiftSettings: strict),
+        .testTarget(name: "MeshIOTests", dependencies: ["MeshIO", "MeshSystem", "MeshTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "MeshHTTPTests",
+            dependencies: ["MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "MeshModelTests", dependencies: ["MeshModel", "MeshTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "MeshControlPlaneTests",
+            dependencies: ["MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MeshCLITests",
+            dependencies: ["MeshCLI", "MeshControlPlane", "MeshModel", "MeshTestSupport"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+// Commands live here (issue 2 §7).

@@ -1,0 +1,1 @@
+// The Kubernetes-style REST API lives here (issue 2 §6).

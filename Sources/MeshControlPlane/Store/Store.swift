@@ -1,0 +1,1 @@
+// The persistent resource store lives here (issue 2 §5).
