@@ -13,9 +13,20 @@ final class MemoryTransport: HTTPTransport, Sendable {
     private let inbox = Mutex(Inbox())
     private let peerBox = Mutex<MemoryTransport?>(nil)
     private let closedForWriting = Atomic<Bool>(false)
+    /// Whether `isUnusableWhileIdle` tells the truth (a socket's MSG_PEEK would), or always says usable.
+    let detectsIdleClose: Bool
 
-    static func pair() -> (MemoryTransport, MemoryTransport) {
-        let a = MemoryTransport(), b = MemoryTransport()
+    init(detectsIdleClose: Bool = true) {
+        self.detectsIdleClose = detectsIdleClose
+    }
+
+    func isUnusableWhileIdle() -> Bool {
+        guard detectsIdleClose else { return false }
+        return inbox.withLock { !$0.chunks.isEmpty || $0.closed }
+    }
+
+    static func pair(detectsIdleClose: Bool = true) -> (MemoryTransport, MemoryTransport) {
+        let a = MemoryTransport(detectsIdleClose: detectsIdleClose), b = MemoryTransport()
         a.peerBox.withLock { $0 = b }
         b.peerBox.withLock { $0 = a }
         return (a, b)
