@@ -13,30 +13,11 @@ enum KubernetesManifests {
 
     static var available: Bool { FileManager.default.fileExists(atPath: istioDirectory) }
 
-    /// Every document of the YAML file at `relativePath` under shared/istio, as JSON.
-    ///
-    /// TEMPORARY BRIDGE until the YAML reader (branch wt/yaml) lands: python3's
-    /// yaml.safe_load_all does the parsing.
+    /// Every non-empty document of the YAML file at `relativePath` under shared/istio.
     static func documents(_ relativePath: String) throws -> [JSONValue] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
-            "import json,sys,yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None]))",
-            istioDirectory + "/" + relativePath,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BridgeError(file: relativePath) }
-        return try JSONValue(parsing: [UInt8](data)).arrayValue ?? []
-    }
-
-    struct BridgeError: Error, CustomStringConvertible {
-        var file: String
-        var description: String { "python3 could not read \(file) as YAML" }
+        let path = istioDirectory + "/" + relativePath
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try YAML.loadAll(utf8: [UInt8](data), file: relativePath).map(\.value).filter { !$0.isNull }
     }
 
     /// Checks `object` with the kind its apiVersion and kind name.

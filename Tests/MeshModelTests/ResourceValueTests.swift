@@ -102,6 +102,8 @@ private func decode(_ text: String) -> Decoded<Holder> {
         #expect(!selector.matches(["app": "web", "tier": "c"]))
         #expect(!selector.matches(["app": "web", "tier": "a", "canary": "1"]))
         #expect(LabelSelectorSpec().matches(["anything": "x"]))
+        #expect(selector.labelSelector.description == "app=web,!canary,tier in (a,b)")
+        #expect(selector.labelSelector.matches(labels: ["app": "web", "tier": "b"]))
     }
 
     @Test func validatesAsKubernetes() {
