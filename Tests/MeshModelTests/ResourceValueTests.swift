@@ -124,3 +124,13 @@ private func decode(_ text: String) -> Decoded<Holder> {
         ])
     }
 }
+
+@Suite struct ValueOverflowTests {
+    @Test func absurdValuesDoNotTrap() {
+        #expect(Quantity("9e300")?.milliValue == .max)
+        #expect(Quantity("-9e300")?.milliValue == .min)
+        #expect(IntOrString.string("99999999999999999%").scaled(total: 1000, roundUp: true) == nil)
+        #expect(ProtoDuration(parsing: "9999999999h") == nil)
+        #expect(decode(#"{"port": 1e300}"#).errors.count == 1)
+    }
+}

@@ -52,7 +52,7 @@ public enum ResourceCodec {
     public struct DecodingFailure: Error, Sendable, CustomStringConvertible {
         public var diagnostics: [Diagnostic]
         /// The first error.
-        public var diagnostic: Diagnostic { diagnostics[0] }
+        public var diagnostic: Diagnostic { diagnostics.first ?? .error(.root, "cannot be decoded") }
         public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
     }
 
