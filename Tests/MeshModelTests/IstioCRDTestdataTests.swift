@@ -1,0 +1,41 @@
+import MeshModel
+import Testing
+
+/// Istio's own CRD validation cases (pkg/config/validation/testdata/crds,
+/// driven in Istio by openapi_test.go): every document in `*-valid.yaml` is
+/// accepted, every document in `*-invalid.yaml` is rejected with an error
+/// containing its `_err` text.
+@Suite(.enabled(if: IstioTestSupport.hasIstioFiles, "needs ../shared/istio"))
+struct IstioCRDTestdataTests {
+    static let kinds = ["authz", "destinationrule", "peerauth", "reqauth", "serviceentry"]
+
+    static var directory: String { IstioTestSupport.istioDirectory + "/pkg/config/validation/testdata/crds" }
+
+    @Test(arguments: kinds)
+    func validDocumentsAreAccepted(kind: String) throws {
+        let documents = try IstioTestSupport.documents(inFile: "\(Self.directory)/\(kind)-valid.yaml")
+        #expect(!documents.isEmpty)
+        for document in documents {
+            let label = IstioTestSupport.label(document)
+            let result = try #require(IstioTestSupport.check(document), "\(label): kind not served")
+            #expect(result.errors.isEmpty, "\(label): \(result.errors)")
+            #expect(!result.warnings.contains { $0.message.hasPrefix("unknown field") }, "\(label): \(result.warnings)")
+            #expect(result.isValid, "\(label)")
+        }
+    }
+
+    @Test(arguments: kinds)
+    func invalidDocumentsAreRejectedWithTheirMessage(kind: String) throws {
+        let documents = try IstioTestSupport.documents(inFile: "\(Self.directory)/\(kind)-invalid.yaml")
+        #expect(!documents.isEmpty)
+        for var document in documents {
+            let label = IstioTestSupport.label(document)
+            let expected = try #require(document["_err"]?.stringValue, "\(label) has no _err")
+            document["_err"] = nil
+            let result = try #require(IstioTestSupport.check(document), "\(label): kind not served")
+            #expect(!result.isValid, "\(label) was accepted")
+            let messages = result.errors.map(\.description)
+            #expect(messages.contains { $0.contains(expected) }, "\(label): expected \"\(expected)\" in \(messages)")
+        }
+    }
+}
