@@ -44,8 +44,11 @@ public protocol Resource: Codable, Sendable, Validatable {
     /// Fills in what the apiserver defaults (a Service's `type: ClusterIP`,
     /// a Deployment's strategy); called before validation.
     mutating func applyDefaults()
+    /// The syntax of `metadata.name`: DNS-1123 subdomain unless the kind says otherwise.
+    static var nameRule: NameRule { get }
 }
 
 extension Resource {
     public mutating func applyDefaults() {}
+    public static var nameRule: NameRule { .dns1123Subdomain }
 }

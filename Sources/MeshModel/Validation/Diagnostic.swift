@@ -15,11 +15,16 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public var path: FieldPath
     /// The text after the path, e.g. `Required value` or `must be >= 0`.
     public var message: String
+    /// Where to point in the source when that differs from `path`: an unknown
+    /// field's message names the field itself and has no path prefix, but its
+    /// line is the field's line.
+    public var sourcePath: FieldPath?
 
-    public init(_ severity: Severity, at path: FieldPath, _ message: String) {
+    public init(_ severity: Severity, at path: FieldPath, _ message: String, sourcePath: FieldPath? = nil) {
         self.severity = severity
         self.path = path
         self.message = message
+        self.sourcePath = sourcePath
     }
 
     /// `path: message`, or just the message for the whole object.
@@ -29,7 +34,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// `meshlab validate` print. `object` is e.g. `VirtualService/reviews`.
     public func rendered(object: String?, locations: SourceLocations?) -> String {
         var parts: [String] = []
-        if let locations { parts.append(locations.position(of: path)) }
+        if let locations { parts.append(locations.position(of: sourcePath ?? path)) }
         if let object { parts.append(object) }
         parts.append(description)
         return parts.joined(separator: ": ")
@@ -67,7 +72,27 @@ extension Diagnostic {
 
     /// kubectl's warning for a field the schema does not know.
     public static func unknownField(_ path: FieldPath) -> Diagnostic {
-        Diagnostic(.warning, at: .root, "unknown field \"\(path)\"")
+        Diagnostic(.warning, at: .root, "unknown field \"\(path)\"", sourcePath: path)
+    }
+
+    /// The structural-schema type error, as the apiserver words it for a
+    /// custom resource: `spec.replicas: Invalid value: "string": spec.replicas
+    /// in body must be of type integer: "string"`.
+    public static func typeMismatch(_ path: FieldPath, expected: String, actual: JSONValue) -> Diagnostic {
+        let name = path.isRoot ? "body" : "\(path) in body"
+        let got = quoted(.string(actual.typeName))
+        return Diagnostic(.error, at: path, "Invalid value: \(got): \(name) must be of type \(expected): \(got)")
+    }
+
+    /// `Not found: "value"`: a reference to something that does not exist
+    /// (a volume mount naming no volume).
+    public static func notFound(_ path: FieldPath, value: JSONValue) -> Diagnostic {
+        Diagnostic(.error, at: path, "Not found: \(quoted(value))")
+    }
+
+    /// `Too long: must have at most N bytes` (annotations, ConfigMap data).
+    public static func tooLong(_ path: FieldPath, maxBytes: Int) -> Diagnostic {
+        Diagnostic(.error, at: path, "Too long: must have at most \(maxBytes) bytes")
     }
 
     /// A value rendered as Go's `%v`/`%q` would in a Kubernetes message.

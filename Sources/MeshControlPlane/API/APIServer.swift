@@ -1,1 +1,0 @@
-// The Kubernetes-style REST API lives here (issue 2 §6).
