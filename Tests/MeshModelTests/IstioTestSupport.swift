@@ -18,29 +18,9 @@ enum IstioTestSupport {
         .appendingPathComponent("Testdata/istio").path
 
     /// The documents of a YAML file, empty ones dropped.
-    ///
-    /// TEMPORARY bridge through python3's yaml module until the YAML reader
-    /// (branch wt/yaml) lands in this branch.
     static func documents(inFile path: String) throws -> [JSONValue] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
-            "import yaml,json,sys; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None]))",
-            path,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BridgeError(path: path) }
-        return try JSONValue(parsing: [UInt8](data)).arrayValue ?? []
-    }
-
-    struct BridgeError: Error, CustomStringConvertible {
-        var path: String
-        var description: String { "python3 could not read \(path) as YAML" }
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        return try YAML.loadAll(utf8: bytes, file: path).map(\.value).filter { !$0.isNull }
     }
 
     /// Every `*.yaml` under `directory`, sorted.

@@ -11,7 +11,7 @@ public struct AuthorizationPolicy: Resource {
 
     public var metadata: ObjectMeta
     public var spec: Spec
-    public var status: Istio.Status?
+    public var status: JSONValue?
 
     public init(metadata: ObjectMeta, spec: Spec = Spec()) {
         self.metadata = metadata
@@ -24,7 +24,7 @@ public struct AuthorizationPolicy: Resource {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         spec = try container.decodeIfPresent(Spec.self, forKey: .spec) ?? Spec()
-        status = try container.decodeIfPresent(Istio.Status.self, forKey: .status)
+        status = try container.decodeIfPresent(JSONValue.self, forKey: .status)
     }
 
     public func validate(at path: FieldPath, _ validation: inout Validation) {
@@ -52,7 +52,7 @@ public struct AuthorizationPolicy: Resource {
         }
     }
 
-    public enum Action: String, Codable, Sendable, CaseIterable {
+    public enum Action: String, SchemaEnum {
         case allow = "ALLOW"
         case deny = "DENY"
         /// Logs the decision, never changes it.

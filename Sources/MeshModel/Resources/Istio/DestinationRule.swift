@@ -8,7 +8,7 @@ public struct DestinationRule: Resource {
 
     public var metadata: ObjectMeta
     public var spec: Spec
-    public var status: Istio.Status?
+    public var status: JSONValue?
 
     public init(metadata: ObjectMeta, spec: Spec) {
         self.metadata = metadata
@@ -85,7 +85,7 @@ public struct DestinationRule: Resource {
         public var consistentHash: ConsistentHashLB?
         public var localityLbSetting: LocalityLoadBalancerSetting?
         /// Deprecated: use `warmup`.
-        public var warmupDurationSecs: Istio.Duration?
+        public var warmupDurationSecs: ProtoDuration?
         public var warmup: WarmupConfiguration?
 
         public init(simple: SimpleLB? = nil, consistentHash: ConsistentHashLB? = nil) {
@@ -94,7 +94,7 @@ public struct DestinationRule: Resource {
         }
     }
 
-    public enum SimpleLB: String, Codable, Sendable, CaseIterable {
+    public enum SimpleLB: String, SchemaEnum {
         case unspecified = "UNSPECIFIED"
         /// Deprecated; treated as LEAST_REQUEST.
         case leastConn = "LEAST_CONN"
@@ -113,13 +113,15 @@ public struct DestinationRule: Resource {
         public var ringHash: RingHash?
         public var maglev: MagLev?
         /// Deprecated: use `ringHash.minimumRingSize`.
-        public var minimumRingSize: Int?
+        public var minimumRingSize: UInt64?
 
         public struct HTTPCookie: Codable, Sendable, Hashable {
             public var name: String
             public var path: String?
-            /// Absent: a session cookie Istio does not generate.
-            public var ttl: Istio.Duration?
+            /// Lifetime of the cookie Istio generates when the request has
+            /// none; `0s` makes it a session cookie (so this is not a
+            /// `ProtoDuration`, which is at least 1ms). Absent: no cookie is generated.
+            public var ttl: String?
             public var attributes: [Attribute]?
         }
 
@@ -129,11 +131,11 @@ public struct DestinationRule: Resource {
         }
 
         public struct RingHash: Codable, Sendable, Hashable {
-            public var minimumRingSize: Int?
+            public var minimumRingSize: UInt64?
         }
 
         public struct MagLev: Codable, Sendable, Hashable {
-            public var tableSize: Int?
+            public var tableSize: UInt64?
         }
     }
 
@@ -147,7 +149,7 @@ public struct DestinationRule: Resource {
             /// `region/zone/subzone`, `*` allowed at the end.
             public var from: String?
             /// Locality to weight; weights add up to 100.
-            public var to: [String: Int]?
+            public var to: [String: UInt32]?
         }
 
         public struct Failover: Codable, Sendable, Hashable {
@@ -157,30 +159,30 @@ public struct DestinationRule: Resource {
     }
 
     public struct WarmupConfiguration: Codable, Sendable, Hashable {
-        public var duration: Istio.Duration
+        public var duration: ProtoDuration
         public var minimumPercent: Double?
         public var aggression: Double?
     }
 
     public struct OutlierDetection: Codable, Sendable, Hashable {
         /// Deprecated: use consecutive5xxErrors or consecutiveGatewayErrors.
-        public var consecutiveErrors: Int?
+        public var consecutiveErrors: Int32?
         public var splitExternalLocalOriginErrors: Bool?
-        public var consecutiveLocalOriginFailures: Int?
+        public var consecutiveLocalOriginFailures: UInt32?
         /// 502, 503, 504 only; off by default.
-        public var consecutiveGatewayErrors: Int?
+        public var consecutiveGatewayErrors: UInt32?
         /// Default 5; 0 disables.
-        public var consecutive5xxErrors: Int?
+        public var consecutive5xxErrors: UInt32?
         /// Default 10s.
-        public var interval: Istio.Duration?
+        public var interval: ProtoDuration?
         /// Default 30s, times the number of ejections so far.
-        public var baseEjectionTime: Istio.Duration?
+        public var baseEjectionTime: ProtoDuration?
         /// Default 10.
-        public var maxEjectionPercent: Int?
+        public var maxEjectionPercent: Int32?
         /// Istio's default 0 turns Envoy's panic threshold off.
-        public var minHealthPercent: Int?
+        public var minHealthPercent: Int32?
 
-        public init(consecutive5xxErrors: Int? = nil, interval: Istio.Duration? = nil, baseEjectionTime: Istio.Duration? = nil) {
+        public init(consecutive5xxErrors: UInt32? = nil, interval: ProtoDuration? = nil, baseEjectionTime: ProtoDuration? = nil) {
             self.consecutive5xxErrors = consecutive5xxErrors
             self.interval = interval
             self.baseEjectionTime = baseEjectionTime
@@ -201,7 +203,7 @@ public struct DestinationRule: Resource {
 
         public init(mode: Mode? = nil) { self.mode = mode }
 
-        public enum Mode: String, Codable, Sendable, CaseIterable {
+        public enum Mode: String, SchemaEnum {
             case disable = "DISABLE"
             case simple = "SIMPLE"
             case mutual = "MUTUAL"
@@ -214,13 +216,13 @@ public struct DestinationRule: Resource {
         /// `CONNECT` (default) or `POST`.
         public var `protocol`: String?
         public var targetHost: String
-        public var targetPort: Int
+        public var targetPort: UInt32
     }
 
     public struct ProxyProtocol: Codable, Sendable, Hashable {
         public var version: Version?
 
-        public enum Version: String, Codable, Sendable, CaseIterable {
+        public enum Version: String, SchemaEnum {
             case v1 = "V1"
             case v2 = "V2"
         }
@@ -228,7 +230,7 @@ public struct DestinationRule: Resource {
 
     public struct RetryBudget: Codable, Sendable, Hashable {
         public var percent: Double?
-        public var minRetryConcurrency: Int?
+        public var minRetryConcurrency: UInt32?
     }
 }
 
@@ -267,9 +269,7 @@ extension DestinationRule.TrafficPolicy: IstioCheckable {
                 check.minimum(at.appending("percent"), percent, 0)
                 check.maximum(at.appending("percent"), percent, 100)
             }
-            check.uint32(at.appending("minRetryConcurrency"), retryBudget.minRetryConcurrency)
         }
-        if let tunnel { check.uint32(path.appending("tunnel").appending("targetPort"), tunnel.targetPort) }
 
         if outlierDetection == nil && connectionPool == nil && loadBalancer == nil && tls == nil && portLevelSettings == nil
             && tunnel == nil && proxyProtocol == nil && retryBudget == nil
@@ -294,7 +294,6 @@ extension DestinationRule.TrafficPolicy: IstioCheckable {
 
 extension DestinationRule.PortTrafficPolicy: IstioCheckable {
     func check(at path: FieldPath, _ check: inout IstioCheck) {
-        check.uint32(path.appending("port").appending("number"), port?.number)
         if port == nil { check.istio(path, "portTrafficPolicy must have valid port") }
         if outlierDetection == nil && connectionPool == nil && loadBalancer == nil && tls == nil {
             check.istio(path, "port traffic policy must have at least one field")
@@ -310,10 +309,8 @@ extension DestinationRule.PortTrafficPolicy: IstioCheckable {
 extension DestinationRule.LoadBalancerSettings {
     func check(at path: FieldPath, outlierDetection: DestinationRule.OutlierDetection?, _ check: inout IstioCheck) {
         check.oneOf(path, [simple.map { _ in "simple" }, consistentHash.map { _ in "consistentHash" }].compactMap { $0 })
-        check.duration(path.appending("warmupDurationSecs"), warmupDurationSecs)
         if let warmup {
             let at = path.appending("warmup")
-            check.duration(at.appending("duration"), warmup.duration)
             if let minimumPercent = warmup.minimumPercent {
                 check.minimum(at.appending("minimumPercent"), minimumPercent, 0)
                 check.maximum(at.appending("minimumPercent"), minimumPercent, 100)
@@ -327,15 +324,11 @@ extension DestinationRule.LoadBalancerSettings {
                              hash.useSourceIp.map { _ in "useSourceIp" }, hash.httpQueryParameterName.map { _ in "httpQueryParameterName" }]
                 .compactMap { $0 })
             check.oneOf(at, [hash.ringHash.map { _ in "ringHash" }, hash.maglev.map { _ in "maglev" }].compactMap { $0 })
-            for (field, value) in [("minimumRingSize", hash.minimumRingSize), ("ringHash.minimumRingSize", hash.ringHash?.minimumRingSize),
-                                   ("maglev.tableSize", hash.maglev?.tableSize)] {
-                if let value { check.minimum(FieldPath(parsing: "\(at).\(field)"), Double(value), 0) }
-            }
 
             if let cookie = hash.httpCookie {
                 if cookie.name.isEmpty { check.istio(at.appending("httpCookie").appending("name"), "name required for HttpCookie") }
-                if let ttl = cookie.ttl, ttl.nanoseconds == nil {
-                    check.istio(at.appending("httpCookie").appending("ttl"), "invalid duration \(IstioFormat.goQuote(ttl.text))")
+                if let ttl = cookie.ttl, ProtoDuration(parsing: ttl) == nil {
+                    check.istio(at.appending("httpCookie").appending("ttl"), "invalid duration \(IstioFormat.goQuote(ttl))")
                 }
             }
             let minimumRingSize = hash.minimumRingSize ?? 0
@@ -347,7 +340,7 @@ extension DestinationRule.LoadBalancerSettings {
                 }
             }
             if let maglev = hash.maglev {
-                let tableSize = maglev.tableSize ?? 0
+                let tableSize = Int(clamping: maglev.tableSize ?? 0)
                 let tablePath = at.appending("maglev").appending("tableSize")
                 if tableSize == 0 { check.istio(tablePath, "tableSize must be set for maglev") }
                 if tableSize >= 5_000_011 { check.istio(tablePath, "tableSize must be less than 5000011 for maglev") }
@@ -377,11 +370,6 @@ extension DestinationRule.LocalityLoadBalancerSetting {
         let distribute = self.distribute ?? []
         let failover = self.failover ?? []
         let failoverPriority = self.failoverPriority ?? []
-        for (index, entry) in distribute.enumerated() {
-            for (locality, weight) in (entry.to ?? [:]).sorted(by: { $0.key < $1.key }) {
-                check.uint32(path.appending("distribute").appending(index: index).appending("to").appending(key: locality), weight)
-            }
-        }
         if !distribute.isEmpty && !failover.isEmpty {
             check.istio(path, "can not simultaneously specify 'distribute' and 'failover'")
             return
@@ -396,13 +384,13 @@ extension DestinationRule.LocalityLoadBalancerSetting {
         }
         for (index, entry) in distribute.enumerated() {
             let at = path.appending("distribute").appending(index: index)
-            var total = 0
+            var total: UInt32 = 0
             for weight in (entry.to ?? [:]).values {
                 if weight <= 0 || weight > 100 {
                     check.istio(at.appending("to"), "locality weight must be in range [1, 100]")
                     return
                 }
-                total += weight
+                total &+= weight
             }
             if total != 100 {
                 check.istio(at.appending("to"), "total locality weight \(total) != 100")
@@ -469,17 +457,6 @@ extension DestinationRule.LocalityLoadBalancerSetting {
 
 extension DestinationRule.OutlierDetection: IstioCheckable {
     func check(at path: FieldPath, _ check: inout IstioCheck) {
-        check.duration(path.appending("baseEjectionTime"), baseEjectionTime)
-        check.duration(path.appending("interval"), interval)
-        for (field, value) in [("consecutive5xxErrors", consecutive5xxErrors), ("consecutiveGatewayErrors", consecutiveGatewayErrors),
-                               ("consecutiveLocalOriginFailures", consecutiveLocalOriginFailures)] {
-            check.uint32(path.appending(field), value)
-        }
-        for (field, value) in [("consecutiveErrors", consecutiveErrors), ("maxEjectionPercent", maxEjectionPercent),
-                               ("minHealthPercent", minHealthPercent)] {
-            check.int32(path.appending(field), value)
-        }
-
         check.istio(path.appending("baseEjectionTime"), baseEjectionTime?.istioError)
         if (consecutiveErrors ?? 0) != 0 {
             check.istioWarning(path.appending("consecutiveErrors"),
@@ -529,7 +506,7 @@ extension DestinationRule.TunnelSettings: IstioCheckable {
         if let fqdnError = IstioFormat.validateFQDN(targetHost), let ipError = IstioFormat.validateIPAddress(targetHost) {
             check.istio(path.appending("targetHost"), "tunnel target host must be valid FQDN or IP address: \(fqdnError); \(ipError)")
         }
-        if let error = IstioFormat.validatePort(targetPort) {
+        if let error = IstioFormat.validatePort(Int(targetPort)) {
             check.istio(path.appending("targetPort"), "tunnel target port is invalid: \(error)")
         }
     }

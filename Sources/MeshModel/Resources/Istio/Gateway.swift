@@ -8,7 +8,7 @@ public struct Gateway: Resource {
 
     public var metadata: ObjectMeta
     public var spec: Spec
-    public var status: Istio.Status?
+    public var status: JSONValue?
 
     public init(metadata: ObjectMeta, spec: Spec = Spec()) {
         self.metadata = metadata
@@ -21,7 +21,7 @@ public struct Gateway: Resource {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         spec = try container.decodeIfPresent(Spec.self, forKey: .spec) ?? Spec()
-        status = try container.decodeIfPresent(Istio.Status.self, forKey: .status)
+        status = try container.decodeIfPresent(JSONValue.self, forKey: .status)
     }
 
     public func validate(at path: FieldPath, _ validation: inout Validation) {
@@ -63,14 +63,14 @@ public struct Gateway: Resource {
     }
 
     public struct Port: Codable, Sendable, Hashable {
-        public var number: Int
+        public var number: UInt32
         /// HTTP, HTTPS, GRPC, GRPC-WEB, HTTP2, MONGO, TCP, TLS (any case).
         public var `protocol`: String
         public var name: String
         /// Deprecated and ignored by gateways.
-        public var targetPort: Int?
+        public var targetPort: UInt32?
 
-        public init(number: Int, protocol: String, name: String) {
+        public init(number: UInt32, protocol: String, name: String) {
             self.number = number
             self.protocol = `protocol`
             self.name = name
@@ -101,9 +101,6 @@ extension Gateway.Spec: IstioCheckable {
 
 extension Gateway.Server: IstioCheckable {
     func check(at path: FieldPath, _ check: inout IstioCheck) {
-        check.uint32(path.appending("port").appending("number"), port.number)
-        check.uint32(path.appending("port").appending("targetPort"), port.targetPort)
-
         if hosts.isEmpty { check.istio(path.appending("hosts"), "server config must contain at least one host") }
         for (index, host) in hosts.enumerated() {
             for error in IstioFormat.validateNamespaceSlashWildcardHostname(host, isGateway: true) {
@@ -118,7 +115,7 @@ extension Gateway.Server: IstioCheckable {
             portErrors.append((portPath.appending("protocol"),
                 "invalid protocol \(IstioFormat.goQuote(port.protocol)), supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP"))
         }
-        if port.number > 0 || !bind.hasPrefix(Sidecar.unixAddressPrefix), let error = IstioFormat.validatePort(port.number) {
+        if port.number > 0 || !bind.hasPrefix(Sidecar.unixAddressPrefix), let error = IstioFormat.validatePort(Int(port.number)) {
             portErrors.append((portPath.appending("number"), error))
         }
         if (port.targetPort ?? 0) > 0 { portErrors.append((portPath.appending("targetPort"), "targetPort has no impact on Gateways")) }

@@ -69,20 +69,6 @@ struct IstioCheck {
         crd(.invalid(path, value: number(value), "\(path) in body should be less than or equal to \(format(maximum))"))
     }
 
-    /// `minimum: 0, maximum: 4294967295`, the range the CRDs give proto uint32 fields.
-    mutating func uint32(_ path: FieldPath, _ value: Int?) {
-        guard let value else { return }
-        minimum(path, Double(value), 0)
-        maximum(path, Double(value), 4_294_967_295)
-    }
-
-    /// `format: int32`.
-    mutating func int32(_ path: FieldPath, _ value: Int?) {
-        guard let value else { return }
-        minimum(path, Double(value), -2_147_483_648)
-        maximum(path, Double(value), 2_147_483_647)
-    }
-
     mutating func minItems(_ path: FieldPath, count: Int, _ minimum: Int) {
         guard count < minimum else { return }
         crd(.invalid(path, value: .int(count), "\(path) in body should have at least \(minimum) items"))
@@ -103,18 +89,6 @@ struct IstioCheck {
         guard set.count > 1 else { return }
         crd(.invalid(path, value: .string("object"),
             "\(path) in body must validate one and only one schema (oneOf); found \(set.joined(separator: ", "))"))
-    }
-
-    /// A CRD duration field with the rule `duration(self) >= duration('1ms')`.
-    mutating func duration(_ path: FieldPath, _ duration: Istio.Duration?) {
-        guard let duration else { return }
-        let message = "must be a valid duration greater than 1ms"
-        guard let nanoseconds = duration.nanoseconds else {
-            celEvaluation(path, type: "string", message,
-                error: "type conversion error from 'string' to 'google.protobuf.Duration'")
-            return
-        }
-        if nanoseconds < 1_000_000 { cel(path, type: "string", message) }
     }
 
     /// The values of a CRD `matchLabels` (type.v1beta1.WorkloadSelector).

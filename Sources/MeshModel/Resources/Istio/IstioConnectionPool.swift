@@ -12,40 +12,40 @@ extension Istio {
 
         public struct TCPSettings: Codable, Sendable, Hashable {
             /// Istio's default is 2^32-1 (effectively unlimited).
-            public var maxConnections: Int?
+            public var maxConnections: Int32?
             /// Default 10s.
-            public var connectTimeout: Duration?
+            public var connectTimeout: ProtoDuration?
             public var tcpKeepalive: TCPKeepalive?
-            public var maxConnectionDuration: Duration?
-            public var idleTimeout: Duration?
+            public var maxConnectionDuration: ProtoDuration?
+            public var idleTimeout: ProtoDuration?
 
-            public init(maxConnections: Int? = nil, connectTimeout: Duration? = nil) {
+            public init(maxConnections: Int32? = nil, connectTimeout: ProtoDuration? = nil) {
                 self.maxConnections = maxConnections
                 self.connectTimeout = connectTimeout
             }
         }
 
         public struct TCPKeepalive: Codable, Sendable, Hashable {
-            public var probes: Int?
-            public var time: Duration?
-            public var interval: Duration?
+            public var probes: UInt32?
+            public var time: ProtoDuration?
+            public var interval: ProtoDuration?
         }
 
         public struct HTTPSettings: Codable, Sendable, Hashable {
-            public var http1MaxPendingRequests: Int?
-            public var http2MaxRequests: Int?
+            public var http1MaxPendingRequests: Int32?
+            public var http2MaxRequests: Int32?
             /// 0 means unlimited; 1 turns keep-alive off.
-            public var maxRequestsPerConnection: Int?
-            public var maxRetries: Int?
+            public var maxRequestsPerConnection: Int32?
+            public var maxRetries: Int32?
             /// Default 1h.
-            public var idleTimeout: Duration?
+            public var idleTimeout: ProtoDuration?
             public var h2UpgradePolicy: H2UpgradePolicy?
             public var useClientProtocol: Bool?
-            public var maxConcurrentStreams: Int?
+            public var maxConcurrentStreams: Int32?
             public var http2KeepAlive: HTTP2KeepAlive?
 
-            public init(http1MaxPendingRequests: Int? = nil, http2MaxRequests: Int? = nil,
-                        maxRequestsPerConnection: Int? = nil, maxRetries: Int? = nil) {
+            public init(http1MaxPendingRequests: Int32? = nil, http2MaxRequests: Int32? = nil,
+                        maxRequestsPerConnection: Int32? = nil, maxRetries: Int32? = nil) {
                 self.http1MaxPendingRequests = http1MaxPendingRequests
                 self.http2MaxRequests = http2MaxRequests
                 self.maxRequestsPerConnection = maxRequestsPerConnection
@@ -53,7 +53,7 @@ extension Istio {
             }
         }
 
-        public enum H2UpgradePolicy: String, Codable, Sendable, CaseIterable {
+        public enum H2UpgradePolicy: String, SchemaEnum {
             case `default` = "DEFAULT"
             case doNotUpgrade = "DO_NOT_UPGRADE"
             case upgrade = "UPGRADE"
@@ -61,8 +61,8 @@ extension Istio {
 
         /// HTTP/2 PING keep-alive toward upstream connections.
         public struct HTTP2KeepAlive: Codable, Sendable, Hashable {
-            public var interval: Duration?
-            public var timeout: Duration?
+            public var interval: ProtoDuration?
+            public var timeout: ProtoDuration?
         }
     }
 }
@@ -72,33 +72,12 @@ extension Istio.ConnectionPoolSettings: IstioCheckable {
     func check(at path: FieldPath, _ check: inout IstioCheck) {
         let tcpPath = path.appending("tcp")
         let httpPath = path.appending("http")
-        if let tcp {
-            check.int32(tcpPath.appending("maxConnections"), tcp.maxConnections)
-            check.duration(tcpPath.appending("connectTimeout"), tcp.connectTimeout)
-            check.duration(tcpPath.appending("maxConnectionDuration"), tcp.maxConnectionDuration)
-            check.uint32(tcpPath.appending("tcpKeepalive").appending("probes"), tcp.tcpKeepalive?.probes)
-            check.duration(tcpPath.appending("tcpKeepalive").appending("time"), tcp.tcpKeepalive?.time)
-            check.duration(tcpPath.appending("tcpKeepalive").appending("interval"), tcp.tcpKeepalive?.interval)
-        }
-        if let http {
-            for (name, value) in [
-                ("http1MaxPendingRequests", http.http1MaxPendingRequests), ("http2MaxRequests", http.http2MaxRequests),
-                ("maxRequestsPerConnection", http.maxRequestsPerConnection), ("maxRetries", http.maxRetries),
-                ("maxConcurrentStreams", http.maxConcurrentStreams),
-            ] {
-                check.int32(httpPath.appending(name), value)
-            }
-            check.duration(httpPath.appending("idleTimeout"), http.idleTimeout)
-            check.duration(httpPath.appending("http2KeepAlive").appending("interval"), http.http2KeepAlive?.interval)
-            check.duration(httpPath.appending("http2KeepAlive").appending("timeout"), http.http2KeepAlive?.timeout)
-        }
-
         if tcp == nil && http == nil {
             check.istio(path, "connection pool must have at least one field")
             return
         }
         if let http {
-            let nonNegative: [(String, Int?, String)] = [
+            let nonNegative: [(String, Int32?, String)] = [
                 ("http1MaxPendingRequests", http.http1MaxPendingRequests, "http1 max pending requests must be non-negative"),
                 ("http2MaxRequests", http.http2MaxRequests, "http2 max requests must be non-negative"),
                 ("maxRequestsPerConnection", http.maxRequestsPerConnection, "max requests per connection must be non-negative"),

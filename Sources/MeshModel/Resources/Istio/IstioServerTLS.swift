@@ -25,7 +25,7 @@ extension Istio {
             self.credentialName = credentialName
         }
 
-        public enum Mode: String, Codable, Sendable, CaseIterable {
+        public enum Mode: String, SchemaEnum {
             case passthrough = "PASSTHROUGH"
             case simple = "SIMPLE"
             case mutual = "MUTUAL"
@@ -34,7 +34,7 @@ extension Istio {
             case optionalMutual = "OPTIONAL_MUTUAL"
         }
 
-        public enum ProtocolVersion: String, Codable, Sendable, CaseIterable {
+        public enum ProtocolVersion: String, SchemaEnum {
             case auto = "TLS_AUTO"
             case v1_0 = "TLSV1_0"
             case v1_1 = "TLSV1_1"

@@ -2,96 +2,6 @@
 // of Istio's protos (istio/api), which the CRDs use.
 
 extension Istio {
-    /// A proto `google.protobuf.Duration` as Istio's YAML spells it: Go's
-    /// duration syntax (`300s`, `1.5s`, `1m30s`, `250ms`).
-    ///
-    /// Decoding keeps text that does not parse (`nanoseconds` is then nil), so
-    /// that validation can report it as the CRD's CEL rule does rather than as
-    /// a type error; an object that passed validation always has a value.
-    public struct Duration: Codable, Sendable, Hashable, CustomStringConvertible {
-        public var text: String
-        public var nanoseconds: Int64?
-
-        public init(_ text: String) {
-            self.text = text
-            nanoseconds = Self.parse(text)
-        }
-
-        public init(nanoseconds: Int64) {
-            self.nanoseconds = nanoseconds
-            text = Self.format(nanoseconds)
-        }
-
-        public init(from decoder: any Decoder) throws {
-            self.init(try decoder.singleValueContainer().decode(String.self))
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(text)
-        }
-
-        public var description: String { text }
-
-        /// The value as a Swift duration (nil when the text did not parse).
-        public var value: Swift.Duration? { nanoseconds.map { .nanoseconds($0) } }
-
-        /// Go's time.ParseDuration: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+` or `0`.
-        static func parse(_ text: String) -> Int64? {
-            var rest = Substring(text)
-            var negative = false
-            if let sign = rest.first, sign == "-" || sign == "+" {
-                negative = sign == "-"
-                rest = rest.dropFirst()
-            }
-            if rest == "0" { return 0 }
-            guard !rest.isEmpty else { return nil }
-            var total = 0.0
-            while !rest.isEmpty {
-                let integer = rest.prefix { ("0"..."9").contains($0) }
-                rest = rest.dropFirst(integer.count)
-                var fraction: Substring = ""
-                if rest.first == "." {
-                    rest = rest.dropFirst()
-                    fraction = rest.prefix { ("0"..."9").contains($0) }
-                    rest = rest.dropFirst(fraction.count)
-                }
-                guard !integer.isEmpty || !fraction.isEmpty else { return nil }
-                let unitText = rest.prefix { !("0"..."9").contains($0) && $0 != "." }
-                rest = rest.dropFirst(unitText.count)
-                guard let unit = units[String(unitText)], let number = Double("\(integer.isEmpty ? "0" : integer).\(fraction.isEmpty ? "0" : fraction)")
-                else { return nil }
-                total += number * unit
-                guard total < 9.223372036854775807e18 else { return nil }
-            }
-            let nanoseconds = Int64(total.rounded(.towardZero))
-            return negative ? -nanoseconds : nanoseconds
-        }
-
-        private static let units: [String: Double] = [
-            "ns": 1, "us": 1e3, "\u{00B5}s": 1e3, "\u{03BC}s": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9,
-        ]
-
-        /// Seconds with the fraction Go would print (`1.5s`, `300s`).
-        static func format(_ nanoseconds: Int64) -> String {
-            let seconds = nanoseconds / 1_000_000_000
-            let remainder = abs(nanoseconds % 1_000_000_000)
-            guard remainder != 0 else { return "\(seconds)s" }
-            var fraction = String(remainder)
-            fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
-            while fraction.hasSuffix("0") { fraction.removeLast() }
-            return "\(nanoseconds < 0 && seconds == 0 ? "-" : "")\(seconds).\(fraction)s"
-        }
-
-        /// agent.ValidateDuration: at least 1ms, in whole milliseconds.
-        var istioError: String? {
-            guard let nanoseconds else { return "invalid duration \(IstioFormat.goQuote(text))" }
-            if nanoseconds < 1_000_000 { return "duration must be greater than 1ms" }
-            if nanoseconds % 1_000_000 != 0 { return "only durations to ms precision are supported" }
-            return nil
-        }
-    }
-
     /// networking.Percent: a percentage as a double (`value: 12.5`).
     public struct Percent: Codable, Sendable, Hashable {
         public var value: Double?
@@ -100,8 +10,8 @@ extension Istio {
 
     /// networking.PortSelector.
     public struct PortSelector: Codable, Sendable, Hashable {
-        public var number: Int?
-        public init(number: Int? = nil) { self.number = number }
+        public var number: UInt32?
+        public init(number: UInt32? = nil) { self.number = number }
     }
 
     /// networking.Destination: a service host, optionally a subset and port.
@@ -205,76 +115,14 @@ extension Istio {
             self.namespace = namespace
         }
     }
+}
 
-    /// The `status` Istio writes; accepted whatever it holds (the CRDs mark it
-    /// `x-kubernetes-preserve-unknown-fields`).
-    public struct Status: Codable, Sendable, Hashable {
-        public var value: JSONValue
-
-        public init(_ value: JSONValue) { self.value = value }
-
-        public init(from decoder: any Decoder) throws { value = try Self.decodeAny(from: decoder) }
-
-        public func encode(to encoder: any Encoder) throws { try Self.encodeAny(value, to: encoder) }
-
-        private struct Key: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-
-        private struct Element: Decodable {
-            var value: JSONValue
-            init(from decoder: any Decoder) throws { value = try Status.decodeAny(from: decoder) }
-        }
-
-        private static func decodeAny(from decoder: any Decoder) throws -> JSONValue {
-            if let object = try? decoder.container(keyedBy: Key.self) {
-                var result = JSONObject()
-                for key in object.allKeys { result[key.stringValue] = try object.decode(Element.self, forKey: key).value }
-                return .object(result)
-            }
-            if var array = try? decoder.unkeyedContainer() {
-                var result: [JSONValue] = []
-                while !array.isAtEnd { result.append(try array.decode(Element.self).value) }
-                return .array(result)
-            }
-            let single = try decoder.singleValueContainer()
-            if single.decodeNil() { return .null }
-            if let bool = try? single.decode(Bool.self) { return .bool(bool) }
-            if let int = try? single.decode(Int.self) { return .int(int) }
-            if let double = try? single.decode(Double.self) { return .double(double) }
-            return .string(try single.decode(String.self))
-        }
-
-        private static func encodeAny(_ value: JSONValue, to encoder: any Encoder) throws {
-            switch value {
-            case .object(let object):
-                var container = encoder.container(keyedBy: Key.self)
-                for (key, member) in object {
-                    try encodeAny(member, to: container.superEncoder(forKey: Key(stringValue: key)))
-                }
-            case .array(let elements):
-                var container = encoder.unkeyedContainer()
-                for element in elements { try encodeAny(element, to: container.superEncoder()) }
-            case .null:
-                var container = encoder.singleValueContainer()
-                try container.encodeNil()
-            case .bool(let bool):
-                var container = encoder.singleValueContainer()
-                try container.encode(bool)
-            case .int(let int):
-                var container = encoder.singleValueContainer()
-                try container.encode(int)
-            case .double(let double):
-                var container = encoder.singleValueContainer()
-                try container.encode(double)
-            case .string(let string):
-                var container = encoder.singleValueContainer()
-                try container.encode(string)
-            }
-        }
+extension ProtoDuration {
+    /// agent.ValidateDuration, which istiod applies beyond the CRD's 1ms minimum:
+    /// whole milliseconds only.
+    var istioError: String? {
+        if nanoseconds < 1_000_000 { return "duration must be greater than 1ms" }
+        return nanoseconds % 1_000_000 != 0 ? "only durations to ms precision are supported" : nil
     }
 }
 
@@ -282,11 +130,10 @@ extension Istio {
 
 extension Istio.Destination: IstioCheckable {
     func check(at path: FieldPath, _ check: inout IstioCheck) {
-        check.uint32(path.appending("port").appending("number"), port?.number)
         check.istio(path.appending("host"),
             host == "*" ? "invalid destination host \(host)" : IstioFormat.validateWildcardDomain(host))
         if let subset, !subset.isEmpty { check.istio(path.appending("subset"), Self.subsetNameError(subset)) }
-        if let number = port?.number { check.istio(path.appending("port").appending("number"), IstioFormat.validatePort(number)) }
+        if let number = port?.number { check.istio(path.appending("port").appending("number"), IstioFormat.validatePort(Int(number))) }
     }
 
     /// validateSubsetName.

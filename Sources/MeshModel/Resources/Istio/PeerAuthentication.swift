@@ -8,7 +8,7 @@ public struct PeerAuthentication: Resource {
 
     public var metadata: ObjectMeta
     public var spec: Spec
-    public var status: Istio.Status?
+    public var status: JSONValue?
 
     public init(metadata: ObjectMeta, spec: Spec = Spec()) {
         self.metadata = metadata
@@ -21,7 +21,7 @@ public struct PeerAuthentication: Resource {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         spec = try container.decodeIfPresent(Spec.self, forKey: .spec) ?? Spec()
-        status = try container.decodeIfPresent(Istio.Status.self, forKey: .status)
+        status = try container.decodeIfPresent(JSONValue.self, forKey: .status)
     }
 
     public func validate(at path: FieldPath, _ validation: inout Validation) {
@@ -56,7 +56,7 @@ public struct PeerAuthentication: Resource {
 
         public init(mode: Mode? = nil) { self.mode = mode }
 
-        public enum Mode: String, Codable, Sendable, CaseIterable {
+        public enum Mode: String, SchemaEnum {
             /// Inherit from the parent scope (PERMISSIVE when there is none).
             case unset = "UNSET"
             /// Plaintext only.

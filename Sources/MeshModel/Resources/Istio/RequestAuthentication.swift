@@ -9,7 +9,7 @@ public struct RequestAuthentication: Resource {
 
     public var metadata: ObjectMeta
     public var spec: Spec
-    public var status: Istio.Status?
+    public var status: JSONValue?
 
     public init(metadata: ObjectMeta, spec: Spec = Spec()) {
         self.metadata = metadata
@@ -22,7 +22,7 @@ public struct RequestAuthentication: Resource {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         spec = try container.decodeIfPresent(Spec.self, forKey: .spec) ?? Spec()
-        status = try container.decodeIfPresent(Istio.Status.self, forKey: .status)
+        status = try container.decodeIfPresent(JSONValue.self, forKey: .status)
     }
 
     public func validate(at path: FieldPath, _ validation: inout Validation) {
@@ -61,7 +61,7 @@ public struct RequestAuthentication: Resource {
         public var forwardOriginalToken: Bool?
         public var outputClaimToHeaders: [ClaimToHeader]?
         /// How long to wait for the JWKS fetch (default 5s).
-        public var timeout: Istio.Duration?
+        public var timeout: ProtoDuration?
         /// Claims split on spaces before matching (besides `scope` and `permission`).
         public var spaceDelimitedClaims: [String]?
         public var presence: Presence?
@@ -89,7 +89,7 @@ public struct RequestAuthentication: Resource {
     }
 
     /// Whether a token is required.
-    public enum Presence: String, Codable, Sendable, CaseIterable {
+    public enum Presence: String, SchemaEnum {
         case unspecified = "PRESENCE_UNSPECIFIED"
         case required = "REQUIRED"
         case optional = "OPTIONAL"
@@ -173,7 +173,6 @@ extension RequestAuthentication.JWTRule: IstioCheckable {
                     matches: IstioFormat.isHeaderToken(claimToHeader.header))
             }
         }
-        check.duration(path.appending("timeout"), timeout)
         if [jwksUri, jwksUriSnakeCase, jwks].compactMap({ $0 }).count > 1 {
             check.cel(path, type: "object", "only one of jwks or jwksUri can be set")
         }

@@ -9,7 +9,7 @@ public struct ServiceEntry: Resource {
     public var metadata: ObjectMeta
     /// Required by the CRD (unlike the other kinds' specs).
     public var spec: Spec
-    public var status: Istio.Status?
+    public var status: JSONValue?
 
     public init(metadata: ObjectMeta, spec: Spec) {
         self.metadata = metadata
@@ -42,25 +42,25 @@ public struct ServiceEntry: Resource {
     }
 
     public struct Port: Codable, Sendable, Hashable {
-        public var number: Int
+        public var number: UInt32
         public var `protocol`: String?
         public var name: String
         /// The endpoints' port when it differs from `number`.
-        public var targetPort: Int?
+        public var targetPort: UInt32?
 
-        public init(number: Int, protocol: String? = nil, name: String) {
+        public init(number: UInt32, protocol: String? = nil, name: String) {
             self.number = number
             self.protocol = `protocol`
             self.name = name
         }
     }
 
-    public enum Location: String, Codable, Sendable, CaseIterable {
+    public enum Location: String, SchemaEnum {
         case meshExternal = "MESH_EXTERNAL"
         case meshInternal = "MESH_INTERNAL"
     }
 
-    public enum Resolution: String, Codable, Sendable, CaseIterable {
+    public enum Resolution: String, SchemaEnum {
         /// Connections go to the address the client already resolved.
         case none = "NONE"
         case `static` = "STATIC"
@@ -74,14 +74,14 @@ public struct ServiceEntry: Resource {
         /// An IP, a DNS name (DNS resolution) or `unix:///path`.
         public var address: String?
         /// Service port name to the endpoint's port.
-        public var ports: [String: Int]?
+        public var ports: [String: UInt32]?
         public var labels: [String: String]?
         public var network: String?
         public var locality: String?
-        public var weight: Int?
+        public var weight: UInt32?
         public var serviceAccount: String?
 
-        public init(address: String? = nil, ports: [String: Int]? = nil, labels: [String: String]? = nil) {
+        public init(address: String? = nil, ports: [String: UInt32]? = nil, labels: [String: String]? = nil) {
             self.address = address
             self.ports = ports
             self.labels = labels
@@ -124,7 +124,7 @@ extension ServiceEntry.Spec: IstioCheckable {
         }
 
         var portNames: Set<String> = []
-        var portNumbers: Set<Int> = []
+        var portNumbers: Set<UInt32> = []
         for (index, port) in (ports ?? []).enumerated() {
             let at = path.appending("ports").appending(index: index)
             if !portNames.insert(port.name).inserted {
@@ -134,12 +134,12 @@ extension ServiceEntry.Spec: IstioCheckable {
                 check.istio(at.appending("number"), "service entry port \(port.number) already defined")
             }
             if let targetPort = port.targetPort, targetPort != 0 {
-                check.istio(at.appending("targetPort"), IstioFormat.validatePort(targetPort))
+                check.istio(at.appending("targetPort"), IstioFormat.validatePort(Int(targetPort)))
                 if resolution == .none { check.istioWarning(at.appending("targetPort"), "targetPort has no effect when resolution mode is NONE") }
             }
             check.istio(at.appending("name"), IstioFormat.validatePortName(port.name))
             check.istio(at.appending("protocol"), IstioFormat.validateProtocol(port.protocol))
-            check.istio(at.appending("number"), IstioFormat.validatePort(port.number))
+            check.istio(at.appending("number"), IstioFormat.validatePort(Int(port.number)))
         }
 
         let endpoints = self.endpoints ?? []
@@ -222,8 +222,6 @@ extension ServiceEntry.Spec: IstioCheckable {
                 }
                 check.maxLength(portPath.appending("name"), port.name, 256)
                 check.maxLength(portPath.appending("protocol"), port.protocol ?? "", 256)
-                check.uint32(portPath.appending("number"), port.number)
-                check.uint32(portPath.appending("targetPort"), port.targetPort)
                 if !(1...65535).contains(port.number) {
                     check.cel(portPath.appending("number"), type: "integer", "port must be between 1-65535")
                 }
@@ -271,10 +269,8 @@ extension ServiceEntry.WorkloadEntry {
         check.maxLength(path.appending("locality"), locality ?? "", 2048)
         check.maxLength(path.appending("network"), network ?? "", 2048)
         check.maxLength(path.appending("serviceAccount"), serviceAccount ?? "", 253)
-        check.uint32(path.appending("weight"), weight)
         for (name, port) in (ports ?? [:]).sorted(by: { $0.key < $1.key }) {
             let at = path.appending("ports").appending(key: name)
-            check.uint32(at, port)
             if !(1...65535).contains(port) { check.cel(at, type: "integer", "port must be between 1-65535") }
         }
         if (ports ?? [:]).keys.contains(where: { $0.utf8.count >= 63 || !IstioFormat.isDNS1123Label($0) }) {
@@ -313,7 +309,7 @@ extension ServiceEntry.WorkloadEntry {
             let at = path.appending("ports").appending(key: name)
             if !servicePorts.contains(name) { check.istio(at, "endpoint port \(port) is not defined by the service entry") }
             check.istio(at, IstioFormat.validatePortName(name))
-            check.istio(at, IstioFormat.validatePort(port))
+            check.istio(at, IstioFormat.validatePort(Int(port)))
         }
     }
 }

@@ -6,7 +6,7 @@ public struct Sidecar: Resource {
 
     public var metadata: ObjectMeta
     public var spec: Spec
-    public var status: Istio.Status?
+    public var status: JSONValue?
 
     public init(metadata: ObjectMeta, spec: Spec = Spec()) {
         self.metadata = metadata
@@ -19,7 +19,7 @@ public struct Sidecar: Resource {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         spec = try container.decodeIfPresent(Spec.self, forKey: .spec) ?? Spec()
-        status = try container.decodeIfPresent(Istio.Status.self, forKey: .status)
+        status = try container.decodeIfPresent(JSONValue.self, forKey: .status)
     }
 
     public func validate(at path: FieldPath, _ validation: inout Validation) {
@@ -67,14 +67,14 @@ public struct Sidecar: Resource {
 
     /// networking.SidecarPort: unlike a Gateway port, every field is optional.
     public struct Port: Codable, Sendable, Hashable {
-        public var number: Int?
+        public var number: UInt32?
         public var `protocol`: String?
         public var name: String?
         /// Deprecated and ignored by sidecars.
-        public var targetPort: Int?
+        public var targetPort: UInt32?
     }
 
-    public enum CaptureMode: String, Codable, Sendable, CaseIterable {
+    public enum CaptureMode: String, SchemaEnum {
         case `default` = "DEFAULT"
         case iptables = "IPTABLES"
         case none = "NONE"
@@ -85,7 +85,7 @@ public struct Sidecar: Resource {
         public var mode: Mode?
         public var egressProxy: Istio.Destination?
 
-        public enum Mode: String, Codable, Sendable, CaseIterable {
+        public enum Mode: String, SchemaEnum {
             case registryOnly = "REGISTRY_ONLY"
             case allowAny = "ALLOW_ANY"
         }
@@ -105,21 +105,6 @@ public struct Sidecar: Resource {
 
 extension Sidecar.Spec: IstioCheckable {
     func check(at path: FieldPath, _ check: inout IstioCheck) {
-        for (index, listener) in (ingress ?? []).enumerated() {
-            let at = path.appending("ingress").appending(index: index)
-            check.uint32(at.appending("port").appending("number"), listener.port.number)
-            check.uint32(at.appending("port").appending("targetPort"), listener.port.targetPort)
-        }
-        for (index, listener) in (egress ?? []).enumerated() {
-            let at = path.appending("egress").appending(index: index)
-            check.uint32(at.appending("port").appending("number"), listener.port?.number)
-            check.uint32(at.appending("port").appending("targetPort"), listener.port?.targetPort)
-        }
-        if let proxy = outboundTrafficPolicy?.egressProxy {
-            check.uint32(path.appending("outboundTrafficPolicy").appending("egressProxy").appending("port").appending("number"),
-                proxy.port?.number)
-        }
-
         // ValidateSidecar rejects at once on a bad selector or an empty spec.
         let before = check.webhook.count
         workloadSelector?.check(at: path.appending("workloadSelector"), kind: "sidecar", &check)
@@ -129,7 +114,7 @@ extension Sidecar.Spec: IstioCheckable {
             return
         }
 
-        var ports: Set<Int> = []
+        var ports: Set<UInt32> = []
         for (index, listener) in (ingress ?? []).enumerated() {
             let at = path.appending("ingress").appending(index: index)
             listener.check(at: at, &check)
@@ -184,7 +169,7 @@ extension Sidecar.Spec: IstioCheckable {
                 check.istio(path.appending("captureMode"), "sidecar: captureMode must be DEFAULT/NONE for unix domain socket listeners")
             }
         } else {
-            check.istio(portPath.appending("number"), IstioFormat.validatePort(port.number!))
+            check.istio(portPath.appending("number"), IstioFormat.validatePort(Int(port.number!)))
             if !bind.isEmpty { check.istio(path.appending("bind"), IstioFormat.validateIPAddress(bind)) }
         }
     }
@@ -220,7 +205,7 @@ extension Sidecar.IngressListener {
         if (port.targetPort ?? 0) > 0 { check.istio(portPath.appending("targetPort"), "targetPort has no impact on Sidecars") }
         if let name = port.name, !name.isEmpty { check.istio(portPath.appending("name"), IstioFormat.validatePortName(name)) }
         check.istio(portPath.appending("protocol"), IstioFormat.validateProtocol(port.protocol))
-        check.istio(portPath.appending("number"), IstioFormat.validatePort(port.number ?? 0))
+        check.istio(portPath.appending("number"), IstioFormat.validatePort(Int(port.number ?? 0)))
         if let bind, !bind.isEmpty { check.istio(path.appending("bind"), IstioFormat.validateIPAddress(bind)) }
 
         if let endpoint = defaultEndpoint, !endpoint.isEmpty {

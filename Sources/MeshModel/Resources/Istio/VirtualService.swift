@@ -8,7 +8,7 @@ public struct VirtualService: Resource {
 
     public var metadata: ObjectMeta
     public var spec: Spec
-    public var status: Istio.Status?
+    public var status: JSONValue?
 
     public init(metadata: ObjectMeta, spec: Spec = Spec()) {
         self.metadata = metadata
@@ -21,7 +21,7 @@ public struct VirtualService: Resource {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         spec = try container.decodeIfPresent(Spec.self, forKey: .spec) ?? Spec()
-        status = try container.decodeIfPresent(Istio.Status.self, forKey: .status)
+        status = try container.decodeIfPresent(JSONValue.self, forKey: .status)
     }
 
     public func validate(at path: FieldPath, _ validation: inout Validation) {
@@ -62,15 +62,15 @@ public struct VirtualService: Resource {
         public var delegate: Delegate?
         public var rewrite: HTTPRewrite?
         /// Default: disabled.
-        public var timeout: Istio.Duration?
+        public var timeout: ProtoDuration?
         public var retries: HTTPRetry?
         public var fault: HTTPFaultInjection?
         public var mirror: Istio.Destination?
         public var mirrors: [HTTPMirrorPolicy]?
         /// Deprecated: use `mirrorPercentage`.
-        public var mirrorPercent: Int?
+        public var mirrorPercent: UInt32?
         /// Deprecated spelling the CRD still accepts.
-        public var mirrorPercentSnakeCase: Int?
+        public var mirrorPercentSnakeCase: UInt32?
         /// Share of traffic `mirror` copies (absent: 100%).
         public var mirrorPercentage: Istio.Percent?
         public var corsPolicy: CorsPolicy?
@@ -96,7 +96,7 @@ public struct VirtualService: Resource {
         public var authority: Istio.StringMatch?
         /// Keys are lower-case header names; `{}` only requires presence.
         public var headers: [String: Istio.StringMatch]?
-        public var port: Int?
+        public var port: UInt32?
         /// Selects client workloads (not a per-request match); needs `mesh`.
         public var sourceLabels: [String: String]?
         public var gateways: [String]?
@@ -115,10 +115,10 @@ public struct VirtualService: Resource {
     public struct HTTPRouteDestination: Codable, Sendable, Hashable {
         public var destination: Istio.Destination
         /// Relative: a destination gets weight/sum; a lone destination gets all.
-        public var weight: Int?
+        public var weight: Int32?
         public var headers: Istio.Headers?
 
-        public init(destination: Istio.Destination, weight: Int? = nil) {
+        public init(destination: Istio.Destination, weight: Int32? = nil) {
             self.destination = destination
             self.weight = weight
         }
@@ -134,20 +134,20 @@ public struct VirtualService: Resource {
         /// Replaces the matched prefix (needs prefix matches); exclusive with `uri`.
         public var prefixRewrite: String?
         public var authority: String?
-        public var port: Int?
+        public var port: UInt32?
         public var derivePort: RedirectPortSelection?
         public var scheme: String?
         /// Default 301.
-        public var redirectCode: Int?
+        public var redirectCode: UInt32?
     }
 
-    public enum RedirectPortSelection: String, Codable, Sendable, CaseIterable {
+    public enum RedirectPortSelection: String, SchemaEnum {
         case fromProtocolDefault = "FROM_PROTOCOL_DEFAULT"
         case fromRequestPort = "FROM_REQUEST_PORT"
     }
 
     public struct HTTPDirectResponse: Codable, Sendable, Hashable {
-        public var status: Int
+        public var status: UInt32
         public var body: HTTPBody?
     }
 
@@ -172,15 +172,15 @@ public struct VirtualService: Resource {
 
     public struct HTTPRetry: Codable, Sendable, Hashable {
         /// 0 disables retries: at most 1 + attempts tries in all.
-        public var attempts: Int?
-        public var perTryTimeout: Istio.Duration?
+        public var attempts: Int32?
+        public var perTryTimeout: ProtoDuration?
         /// Comma-separated Envoy retry conditions; integers are status codes.
         public var retryOn: String?
         public var retryRemoteLocalities: Bool?
         /// Default true.
         public var retryIgnorePreviousHosts: Bool?
         /// Base interval of the exponential backoff (default 25ms).
-        public var backoff: Istio.Duration?
+        public var backoff: ProtoDuration?
     }
 
     public struct HTTPFaultInjection: Codable, Sendable, Hashable {
@@ -188,16 +188,16 @@ public struct VirtualService: Resource {
         public var abort: Abort?
 
         public struct Delay: Codable, Sendable, Hashable {
-            public var fixedDelay: Istio.Duration?
-            public var exponentialDelay: Istio.Duration?
+            public var fixedDelay: ProtoDuration?
+            public var exponentialDelay: ProtoDuration?
             /// Without a percentage no request is delayed.
             public var percentage: Istio.Percent?
             /// Deprecated integer percentage.
-            public var percent: Int?
+            public var percent: Int32?
         }
 
         public struct Abort: Codable, Sendable, Hashable {
-            public var httpStatus: Int?
+            public var httpStatus: Int32?
             public var grpcStatus: String?
             public var http2Error: String?
             public var percentage: Istio.Percent?
@@ -216,12 +216,12 @@ public struct VirtualService: Resource {
         public var allowMethods: [String]?
         public var allowHeaders: [String]?
         public var exposeHeaders: [String]?
-        public var maxAge: Istio.Duration?
+        public var maxAge: ProtoDuration?
         public var allowCredentials: Bool?
         public var unmatchedPreflights: UnmatchedPreflights?
     }
 
-    public enum UnmatchedPreflights: String, Codable, Sendable, CaseIterable {
+    public enum UnmatchedPreflights: String, SchemaEnum {
         case unspecified = "UNSPECIFIED"
         case forward = "FORWARD"
         case ignore = "IGNORE"
@@ -237,7 +237,7 @@ public struct VirtualService: Resource {
     public struct TLSMatchAttributes: Codable, Sendable, Hashable {
         public var sniHosts: [String]
         public var destinationSubnets: [String]?
-        public var port: Int?
+        public var port: UInt32?
         public var sourceLabels: [String: String]?
         public var gateways: [String]?
         public var sourceNamespace: String?
@@ -250,7 +250,7 @@ public struct VirtualService: Resource {
 
     public struct L4MatchAttributes: Codable, Sendable, Hashable {
         public var destinationSubnets: [String]?
-        public var port: Int?
+        public var port: UInt32?
         public var sourceLabels: [String: String]?
         public var gateways: [String]?
         public var sourceNamespace: String?
@@ -259,7 +259,7 @@ public struct VirtualService: Resource {
 
     public struct RouteDestination: Codable, Sendable, Hashable {
         public var destination: Istio.Destination
-        public var weight: Int?
+        public var weight: Int32?
     }
 }
 
@@ -426,58 +426,27 @@ extension VirtualService.HTTPRoute {
         check.istio(path.appending("timeout"), timeout?.istioError)
     }
 
-    /// The CRD's types, ranges and CEL duration rules for this route.
+    /// The CRD's `oneOf` rules for this route (types, ranges and durations are the codec's).
     private func checkSchema(at path: FieldPath, _ check: inout IstioCheck) {
-        check.duration(path.appending("timeout"), timeout)
-        check.uint32(path.appending("mirrorPercent"), mirrorPercent)
-        check.uint32(path.appending("mirror_percent"), mirrorPercentSnakeCase)
-        check.uint32(path.appending("mirror").appending("port").appending("number"), mirror?.port?.number)
-        for (index, route) in (route ?? []).enumerated() {
-            let at = path.appending("route").appending(index: index)
-            check.int32(at.appending("weight"), route.weight)
-            check.uint32(at.appending("destination").appending("port").appending("number"), route.destination.port?.number)
-        }
-        for (index, policy) in (mirrors ?? []).enumerated() {
-            check.uint32(path.appending("mirrors").appending(index: index).appending("destination").appending("port").appending("number"),
-                policy.destination.port?.number)
-        }
         if let redirect {
-            let at = path.appending("redirect")
-            check.oneOf(at, [redirect.port.map { _ in "port" }, redirect.derivePort.map { _ in "derivePort" }].compactMap { $0 })
-            check.uint32(at.appending("port"), redirect.port)
-            check.uint32(at.appending("redirectCode"), redirect.redirectCode)
+            check.oneOf(path.appending("redirect"),
+                [redirect.port.map { _ in "port" }, redirect.derivePort.map { _ in "derivePort" }].compactMap { $0 })
         }
-        if let directResponse {
-            let at = path.appending("directResponse")
-            check.uint32(at.appending("status"), directResponse.status)
-            if let body = directResponse.body {
-                check.oneOf(at.appending("body"), [body.string.map { _ in "string" }, body.bytes.map { _ in "bytes" }].compactMap { $0 })
-            }
-        }
-        if let retries {
-            check.int32(path.appending("retries").appending("attempts"), retries.attempts)
-            check.duration(path.appending("retries").appending("perTryTimeout"), retries.perTryTimeout)
-            check.duration(path.appending("retries").appending("backoff"), retries.backoff)
+        if let body = directResponse?.body {
+            check.oneOf(path.appending("directResponse").appending("body"),
+                [body.string.map { _ in "string" }, body.bytes.map { _ in "bytes" }].compactMap { $0 })
         }
         if let abort = fault?.abort {
-            let at = path.appending("fault").appending("abort")
-            check.oneOf(at, [abort.httpStatus.map { _ in "httpStatus" }, abort.grpcStatus.map { _ in "grpcStatus" },
-                             abort.http2Error.map { _ in "http2Error" }].compactMap { $0 })
-            check.int32(at.appending("httpStatus"), abort.httpStatus)
+            check.oneOf(path.appending("fault").appending("abort"),
+                [abort.httpStatus.map { _ in "httpStatus" }, abort.grpcStatus.map { _ in "grpcStatus" },
+                 abort.http2Error.map { _ in "http2Error" }].compactMap { $0 })
         }
         if let delay = fault?.delay {
-            let at = path.appending("fault").appending("delay")
-            check.oneOf(at, [delay.fixedDelay.map { _ in "fixedDelay" }, delay.exponentialDelay.map { _ in "exponentialDelay" }].compactMap { $0 })
-            check.duration(at.appending("fixedDelay"), delay.fixedDelay)
-            check.duration(at.appending("exponentialDelay"), delay.exponentialDelay)
-            check.int32(at.appending("percent"), delay.percent)
+            check.oneOf(path.appending("fault").appending("delay"),
+                [delay.fixedDelay.map { _ in "fixedDelay" }, delay.exponentialDelay.map { _ in "exponentialDelay" }].compactMap { $0 })
         }
-        if let cors = corsPolicy {
-            let at = path.appending("corsPolicy")
-            check.duration(at.appending("maxAge"), cors.maxAge)
-            for (index, origin) in (cors.allowOrigins ?? []).enumerated() {
-                origin.checkSchema(at: at.appending("allowOrigins").appending(index: index), &check)
-            }
+        for (index, origin) in (corsPolicy?.allowOrigins ?? []).enumerated() {
+            origin.checkSchema(at: path.appending("corsPolicy").appending("allowOrigins").appending(index: index), &check)
         }
         for (index, match) in (self.match ?? []).enumerated() {
             let at = path.appending("match").appending(index: index)
@@ -489,7 +458,6 @@ extension VirtualService.HTTPRoute {
                     value.checkSchema(at: at.appending(field).appending(key: key), &check)
                 }
             }
-            check.uint32(at.appending("port"), match.port)
         }
     }
 }
@@ -516,7 +484,7 @@ extension VirtualService.HTTPMatchRequest {
         for (name, value) in (queryParams ?? [:]).sorted(by: { $0.key < $1.key }) {
             check.istio(path.appending("queryParams").appending(key: name), value.istioError(where: "queryParams"))
         }
-        if let port, port != 0 { check.istio(path.appending("port"), IstioFormat.validatePort(port)) }
+        if let port, port != 0 { check.istio(path.appending("port"), IstioFormat.validatePort(Int(port))) }
         check.labels(path.appending("sourceLabels"), sourceLabels)
         check.gatewayNames(path.appending("gateways"), gateways)
         if let sourceNamespace, !sourceNamespace.isEmpty, !IstioFormat.isDNS1123Label(sourceNamespace) {
@@ -528,14 +496,14 @@ extension VirtualService.HTTPMatchRequest {
 extension IstioCheck {
     /// validateHTTPRouteDestinations / validateRouteDestinations: each
     /// destination valid, weights >= 0, and not all zero when split.
-    mutating func routeDestinations(_ destinations: [(Istio.Destination, Int?, Istio.Headers?)], at path: FieldPath) {
+    mutating func routeDestinations(_ destinations: [(Istio.Destination, Int32?, Istio.Headers?)], at path: FieldPath) {
         var total = 0
         for (index, (destination, weight, headers)) in destinations.enumerated() {
             let at = path.appending(index: index)
             headers?.check(at: at.appending("headers"), &self)
             destination.check(at: at.appending("destination"), &self)
             if let weight, weight < 0 { istio(at.appending("weight"), "weight \(weight) < 0") }
-            total += weight ?? 0
+            total += Int(weight ?? 0)
         }
         if destinations.count > 1 && total == 0 { istio(path, "total destination weight = 0") }
     }
@@ -572,7 +540,7 @@ extension VirtualService.CorsPolicy: IstioCheckable {
         }
         if let maxAge {
             check.istio(path.appending("maxAge"), maxAge.istioError)
-            if let nanoseconds = maxAge.nanoseconds, nanoseconds % 1_000_000_000 != 0 {
+            if maxAge.nanoseconds % 1_000_000_000 != 0 {
                 check.istio(path.appending("maxAge"), "max_age duration is accurate only to seconds precision")
             }
         }
@@ -593,7 +561,7 @@ extension VirtualService.HTTPFaultInjection: IstioCheckable {
             } else if abort.http2Error != nil {
                 check.istio(at.appending("http2Error"), "HTTP/2 abort fault injection not supported yet")
             } else if let httpStatus = abort.httpStatus {
-                check.istio(at.appending("httpStatus"), VirtualService.httpStatusError(httpStatus))
+                check.istio(at.appending("httpStatus"), VirtualService.httpStatusError(Int(httpStatus)))
             } else {
                 check.istioWarning(at, "abort configured, but error type not set")
             }
@@ -642,7 +610,7 @@ extension VirtualService.HTTPRedirect {
             check.istio(path, "redirect must specify URI, authority, scheme, or port")
             return
         }
-        if let redirectCode, redirectCode != 0, !(300...399).contains(redirectCode) {
+        if let redirectCode, redirectCode != 0, !(300...399).contains(Int(redirectCode)) {
             check.istio(path.appending("redirectCode"), "\(redirectCode) is not a valid redirect code, must be 3xx")
             return
         }
@@ -650,7 +618,7 @@ extension VirtualService.HTTPRedirect {
             check.istio(path.appending("scheme"), #"invalid redirect scheme, must be "http" or "https""#)
             return
         }
-        if let port, port > 0, let error = IstioFormat.validatePort(port) {
+        if let port, port > 0, let error = IstioFormat.validatePort(Int(port)) {
             check.istio(path.appending("port"), error)
             return
         }
@@ -672,7 +640,7 @@ extension VirtualService.HTTPDirectResponse: IstioCheckable {
         } else if size > 100 * 1024 {
             check.istioWarning(path.appending("body"), "large direct_responses may impact control plane performance")
         }
-        check.istio(path.appending("status"), VirtualService.httpStatusError(status))
+        check.istio(path.appending("status"), VirtualService.httpStatusError(Int(status)))
     }
 }
 
@@ -737,13 +705,9 @@ extension VirtualService.HTTPRewrite: IstioCheckable {
 
 extension VirtualService.TLSRoute {
     func check(at path: FieldPath, in spec: VirtualService.Spec, _ check: inout IstioCheck) {
-        for (index, destination) in (route ?? []).enumerated() {
-            check.int32(path.appending("route").appending(index: index).appending("weight"), destination.weight)
-        }
         if match.isEmpty { check.istio(path.appending("match"), "TLS route must have at least one match condition") }
         for (index, match) in match.enumerated() {
             let at = path.appending("match").appending(index: index)
-            check.uint32(at.appending("port"), match.port)
             if match.sniHosts.isEmpty {
                 check.istio(at.appending("sniHosts"), "TLS match must have at least one SNI host")
             } else {
@@ -754,7 +718,7 @@ extension VirtualService.TLSRoute {
             for (s, subnet) in (match.destinationSubnets ?? []).enumerated() {
                 check.istio(at.appending("destinationSubnets").appending(index: s), IstioFormat.validateIPSubnet(subnet))
             }
-            if let port = match.port, port != 0 { check.istio(at.appending("port"), IstioFormat.validatePort(port)) }
+            if let port = match.port, port != 0 { check.istio(at.appending("port"), IstioFormat.validatePort(Int(port))) }
             check.labels(at.appending("sourceLabels"), match.sourceLabels)
             check.gatewayNames(at.appending("gateways"), match.gateways)
         }
@@ -785,16 +749,12 @@ extension VirtualService.TLSRoute {
 
 extension VirtualService.TCPRoute: IstioCheckable {
     func check(at path: FieldPath, _ check: inout IstioCheck) {
-        for (index, destination) in (route ?? []).enumerated() {
-            check.int32(path.appending("route").appending(index: index).appending("weight"), destination.weight)
-        }
         for (index, match) in (self.match ?? []).enumerated() {
             let at = path.appending("match").appending(index: index)
-            check.uint32(at.appending("port"), match.port)
             for (s, subnet) in (match.destinationSubnets ?? []).enumerated() {
                 check.istio(at.appending("destinationSubnets").appending(index: s), IstioFormat.validateIPSubnet(subnet))
             }
-            if let port = match.port, port != 0 { check.istio(at.appending("port"), IstioFormat.validatePort(port)) }
+            if let port = match.port, port != 0 { check.istio(at.appending("port"), IstioFormat.validatePort(Int(port))) }
             check.labels(at.appending("sourceLabels"), match.sourceLabels)
             check.gatewayNames(at.appending("gateways"), match.gateways)
         }

@@ -54,7 +54,7 @@ extension VirtualService {
             var match: String
             var path: FieldPath
             var prefix: String
-            var port: Int
+            var port: UInt32
             var method: String
             var authority: String
             var headers: [String: String]
