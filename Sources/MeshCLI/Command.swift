@@ -1,3 +1,4 @@
+import MeshModel
 import Synchronization
 
 #if canImport(Glibc)
@@ -91,13 +92,29 @@ public struct CommandContext: Sendable {
     public var environment: [String: String]
     /// Options every command accepts (`--state-dir`).
     public var global: GlobalOptions
+    /// How commands reach the API; nil means the running lab's unix socket.
+    public var apiTransport: (any APITransport)?
+    /// Seconds since the epoch (for ages in tables).
+    public var now: @Sendable () -> Int
 
     public init(stdout: any OutputStream, stderr: any OutputStream, environment: [String: String],
-                global: GlobalOptions = GlobalOptions()) {
+                global: GlobalOptions = GlobalOptions(), apiTransport: (any APITransport)? = nil,
+                now: @escaping @Sendable () -> Int = { Timestamp.now() }) {
         self.stdout = stdout
         self.stderr = stderr
         self.environment = environment
         self.global = global
+        self.apiTransport = apiTransport
+        self.now = now
+    }
+
+    /// The state directory this invocation uses.
+    public var stateDirectory: String { global.resolvedStateDirectory(environment: environment) }
+
+    /// A client for the running lab's API.
+    public func client() throws -> APIClient {
+        if let apiTransport { return APIClient(transport: apiTransport) }
+        return APIClient(transport: try DaemonTransport(stateDirectory: stateDirectory))
     }
 
     public func print(_ text: String = "") { stdout.write(text + "\n") }

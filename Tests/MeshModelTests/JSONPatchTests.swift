@@ -60,3 +60,33 @@ import Testing
         #expect(try patch.apply(to: ["metadata": ["labels": [:]]])["metadata"]?["labels"]?["app.kubernetes.io/name"] == "x")
     }
 }
+
+@Suite struct ThreeWayMergePatchTests {
+    @Test func setsChangesRemovesDroppedFieldsAndKeepsServerFields() throws {
+        let original: JSONValue = ["spec": ["replicas": 2, "paused": false, "template": ["image": "a"]]]
+        let modified: JSONValue = ["spec": ["replicas": 3, "template": ["image": "a"], "new": "x"]]
+        let current: JSONValue = [
+            "spec": ["replicas": 2, "paused": false, "template": ["image": "a"], "clusterIP": "10.96.0.5"],
+            "status": ["ready": 1],
+        ]
+        let patch = threeWayMergePatch(original: original, modified: modified, current: current)
+        #expect(JSONValue.object(patch) == ["spec": ["replicas": 3, "new": "x", "paused": nil]])
+        let applied = applyMergePatch(.object(patch), to: current)
+        #expect(applied["spec"]?["clusterIP"] == "10.96.0.5")
+        #expect(applied["status"] == ["ready": 1])
+        #expect(applied["spec"]?["paused"] == nil)
+    }
+
+    @Test func unchangedObjectsGiveAnEmptyPatch() {
+        let manifest: JSONValue = ["data": ["a": "1"], "list": [1, 2]]
+        var live = manifest
+        live["metadata"] = ["resourceVersion": "7"]
+        #expect(threeWayMergePatch(original: manifest, modified: manifest, current: live).isEmpty)
+    }
+
+    @Test func listsAreReplacedWhole() {
+        let patch = threeWayMergePatch(original: nil, modified: ["ports": [["port": 80]]],
+                                       current: ["ports": [["port": 80, "protocol": "TCP"], ["port": 81]]])
+        #expect(JSONValue.object(patch) == ["ports": [["port": 80]]])
+    }
+}

@@ -10,7 +10,7 @@ public struct MeshlabCommand: ParsableCommand {
             "meshlab get virtualservices -A",
             "meshlab down",
         ],
-        subcommands: [ValidateCommand.self, VersionCommand.self]
+        subcommands: [ApplyCommand.self, GetCommand.self, DeleteCommand.self, ValidateCommand.self, VersionCommand.self]
     )
 
     public init(_ arguments: ParsedArguments, context: CommandContext) throws(UsageError) {}

@@ -141,16 +141,3 @@ public final class APIServer: HTTPHandler, Sendable {
         return "299 - \(quoted)"
     }
 }
-
-extension Timestamp {
-    /// The current time in whole seconds since the epoch.
-    public static func now() -> Int {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return spec.tv_sec
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,7 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// RFC 3339 timestamps as Kubernetes writes them (`2026-11-22T02:15:28Z`),
 /// converted to and from seconds since the Unix epoch without Foundation's
 /// calendar machinery.
 public enum Timestamp {
+    /// The current time in whole seconds since the epoch.
+    public static func now() -> Int {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return spec.tv_sec
+    }
+
     /// `YYYY-MM-DDTHH:MM:SSZ` in UTC, whole seconds.
     public static func format(epochSeconds: Int) -> String {
         let days = floorDivide(epochSeconds, 86_400)

@@ -1,5 +1,3 @@
-import MeshModel
-
 /// JSON merge patch (RFC 7386), what `application/merge-patch+json` PATCH applies:
 /// objects merge key by key, `null` deletes, anything else replaces.
 public func applyMergePatch(_ patch: JSONValue, to target: JSONValue) -> JSONValue {
