@@ -102,6 +102,8 @@ private func decode(_ text: String) -> Decoded<Holder> {
         #expect(!selector.matches(["app": "web", "tier": "c"]))
         #expect(!selector.matches(["app": "web", "tier": "a", "canary": "1"]))
         #expect(LabelSelectorSpec().matches(["anything": "x"]))
+        #expect(selector.labelSelector.description == "app=web,!canary,tier in (a,b)")
+        #expect(selector.labelSelector.matches(labels: ["app": "web", "tier": "b"]))
     }
 
     @Test func validatesAsKubernetes() {
@@ -120,5 +122,15 @@ private func decode(_ text: String) -> Decoded<Holder> {
         #expect(decode(#"{"selector": {"matchExpressions": [{"key": "a", "operator": "Maybe"}]}}"#).diagnostics.map(\.description) == [
             #"spec.selector.matchExpressions[0].operator: Unsupported value: "Maybe": supported values: "In", "NotIn", "Exists", "DoesNotExist""#
         ])
+    }
+}
+
+@Suite struct ValueOverflowTests {
+    @Test func absurdValuesDoNotTrap() {
+        #expect(Quantity("9e300")?.milliValue == .max)
+        #expect(Quantity("-9e300")?.milliValue == .min)
+        #expect(IntOrString.string("99999999999999999%").scaled(total: 1000, roundUp: true) == nil)
+        #expect(ProtoDuration(parsing: "9999999999h") == nil)
+        #expect(decode(#"{"port": 1e300}"#).errors.count == 1)
     }
 }

@@ -10,7 +10,7 @@ public struct MeshlabCommand: ParsableCommand {
             "meshlab get virtualservices -A",
             "meshlab down",
         ],
-        subcommands: [VersionCommand.self]
+        subcommands: [ValidateCommand.self, VersionCommand.self]
     )
 
     public init(_ arguments: ParsedArguments, context: CommandContext) throws(UsageError) {}

@@ -11,15 +11,20 @@ public struct ResourceDescriptor: Sendable, Hashable {
     public var plural: String
     public var shortNames: [String]
     public var namespaced: Bool
+    /// Whether `status` is a subresource: written only through `/status`,
+    /// kept as is by updates of the main resource (ConfigMaps and
+    /// ServiceAccounts have no status).
+    public var hasStatus: Bool
 
     public init(group: String, versions: [String], kind: String, plural: String,
-                shortNames: [String] = [], namespaced: Bool = true) {
+                shortNames: [String] = [], namespaced: Bool = true, hasStatus: Bool = true) {
         self.group = group
         self.versions = versions
         self.kind = kind
         self.plural = plural
         self.shortNames = shortNames
         self.namespaced = namespaced
+        self.hasStatus = hasStatus
     }
 
     public var singular: String { kind.lowercased() }

@@ -52,7 +52,7 @@ public enum ResourceCodec {
     public struct DecodingFailure: Error, Sendable, CustomStringConvertible {
         public var diagnostics: [Diagnostic]
         /// The first error.
-        public var diagnostic: Diagnostic { diagnostics[0] }
+        public var diagnostic: Diagnostic { diagnostics.first ?? .error(.root, "cannot be decoded") }
         public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
     }
 
@@ -95,10 +95,14 @@ public enum ResourceCodec {
         return ResourceCheck(object: valid ? encode(resource, apiVersion: apiVersion) : nil, diagnostics: diagnostics)
     }
 
+    /// The object without `apiVersion` and `kind` (the type says those), and
+    /// with empty metadata when it has none, so that a missing name reads
+    /// `metadata.name: Required value` as the apiserver words it.
     private static func body(of object: JSONValue) -> JSONValue {
         var body = object
         body["apiVersion"] = nil
         body["kind"] = nil
+        if body["metadata"] == nil || body["metadata"] == .null { body["metadata"] = .object(JSONObject()) }
         return body
     }
 }

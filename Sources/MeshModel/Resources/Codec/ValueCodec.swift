@@ -21,7 +21,10 @@ public enum ValueCodec {
         if strict {
             for i in unknown.indices { unknown[i].severity = .error }
         }
-        let diagnostics = context.diagnostics + unknown
+        var diagnostics = context.diagnostics + unknown
+        if result == nil && !diagnostics.contains(where: { $0.severity == .error }) {
+            diagnostics.insert(.error(path, "cannot be decoded as \(T.self)"), at: 0)
+        }
         let failed = diagnostics.contains { $0.severity == .error }
         return Decoded(value: failed ? nil : result, diagnostics: diagnostics)
     }

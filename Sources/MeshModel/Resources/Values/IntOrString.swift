@@ -34,13 +34,14 @@ public enum IntOrString: Codable, Sendable, Hashable, CustomStringConvertible, S
 
     /// An int as is, or a percentage of `total` rounded up or down
     /// (Kubernetes' GetScaledValueFromIntOrPercent); nil for a string that is
-    /// not a percentage.
+    /// not a percentage (or one too large to compute).
     public func scaled(total: Int, roundUp: Bool) -> Int? {
         switch self {
         case .int(let i): return Int(i)
         case .string:
             guard let percent else { return nil }
-            let product = percent * total
+            let (product, overflow) = percent.multipliedReportingOverflow(by: total)
+            guard !overflow, product <= Int.max - 99 else { return nil }
             return roundUp ? (product + 99) / 100 : product / 100
         }
     }

@@ -33,6 +33,25 @@ public struct LabelSelectorSpec: Codable, Sendable, Hashable {
     /// Selects everything (`{}`).
     public var isEmpty: Bool { (matchLabels ?? [:]).isEmpty && (matchExpressions ?? []).isEmpty }
 
+    /// The same selector in the matching form (Selectors/), for the store's
+    /// list filters and the string rendering (`app=web,tier in (a,b)`).
+    public var labelSelector: LabelSelector {
+        var requirements = (matchLabels ?? [:]).keys.sorted().map {
+            LabelRequirement(key: $0, operator: .equals, values: [matchLabels![$0]!])
+        }
+        for requirement in matchExpressions ?? [] {
+            let op: LabelRequirement.Operator =
+                switch requirement.operator {
+                case .in: .in
+                case .notIn: .notIn
+                case .exists: .exists
+                case .doesNotExist: .doesNotExist
+                }
+            requirements.append(LabelRequirement(key: requirement.key, operator: op, values: requirement.values ?? []))
+        }
+        return LabelSelector(requirements)
+    }
+
     /// Whether `labels` satisfy every requirement.
     public func matches(_ labels: [String: String]) -> Bool {
         for (key, value) in matchLabels ?? [:] where labels[key] != value { return false }

@@ -17,7 +17,12 @@ public struct Quantity: Codable, Sendable, Hashable, Comparable, CustomStringCon
     public static var schemaPlaceholder: Quantity { Quantity("0")! }
 
     /// Thousandths, rounded up (CPU in millicores), as Kubernetes' MilliValue.
-    public var milliValue: Int64 { Int64((value * 1000).rounded(.up)) }
+    /// Saturates at Int64's bounds for absurd quantities rather than trapping.
+    public var milliValue: Int64 {
+        let milli = (value * 1000).rounded(.up)
+        guard milli.isFinite else { return milli < 0 ? .min : .max }
+        return milli >= 9.2e18 ? .max : milli <= -9.2e18 ? .min : Int64(milli)
+    }
 
     public static func == (a: Quantity, b: Quantity) -> Bool { a.value == b.value }
     public func hash(into hasher: inout Hasher) { hasher.combine(value) }
