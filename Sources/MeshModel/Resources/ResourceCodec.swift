@@ -10,6 +10,9 @@
 ///   are errors. `Double` for `number`.
 /// - Closed string sets are `enum X: String, SchemaEnum { case a = "A", ... }`:
 ///   a bad value reads `Unsupported value: "BLAH": supported values: "A", "B"`.
+/// - Shared value types (Resources/Values/): `ProtoDuration` (Istio durations,
+///   Go syntax, >= 1ms as the CRDs' CEL rule), `IntOrString`, `Quantity`,
+///   `LabelSelectorSpec` (matchLabels/matchExpressions, validates itself).
 /// - Free-form subtrees are `JSONValue` (kept whole, no unknown-field checks inside).
 ///   `[String: X]` is a map: all its keys are data, paths render as `labels[app]`.
 /// - A type with a custom `init(from:)` should read its raw value with

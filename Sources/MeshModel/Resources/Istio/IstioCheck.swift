@@ -1,5 +1,6 @@
 /// Namespace for the types the Istio kinds share (destinations, string
-/// matches, durations, selectors, TLS and connection-pool settings).
+/// matches, selectors, TLS and connection-pool settings). Durations are the
+/// model's `ProtoDuration`.
 public enum Istio {}
 
 /// What Istio reports about one object, kept apart by where a cluster checks it.
@@ -29,9 +30,6 @@ struct IstioCheck {
 
     mutating func crd(_ diagnostic: Diagnostic) { schema.append(diagnostic) }
 
-    /// A missing field the CRD lists as required.
-    mutating func required(_ path: FieldPath) { crd(.required(path)) }
-
     /// A failed CEL rule: the apiserver names the value's type, not the value.
     mutating func cel(_ path: FieldPath, type: String, _ message: String) {
         crd(.invalid(path, value: .string(type), message))
@@ -49,7 +47,7 @@ struct IstioCheck {
 
     mutating func maxLength(_ path: FieldPath, _ value: String, _ maximum: Int) {
         guard value.utf8.count > maximum else { return }
-        crd(Diagnostic(.error, at: path, "Too long: may not be more than \(maximum) bytes"))
+        crd(.tooLong(path, maxBytes: maximum))
     }
 
     /// `pattern` is the CRD's regular expression as text (for the message);

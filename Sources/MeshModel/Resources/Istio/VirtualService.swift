@@ -422,7 +422,7 @@ extension VirtualService.HTTPRoute {
             }
         }
 
-        checkDestinations(route, at: path.appending("route"), &check)
+        check.routeDestinations((route ?? []).map { ($0.destination, $0.weight, $0.headers) }, at: path.appending("route"))
         check.istio(path.appending("timeout"), timeout?.istioError)
     }
 
@@ -506,12 +506,6 @@ extension IstioCheck {
             total += Int(weight ?? 0)
         }
         if destinations.count > 1 && total == 0 { istio(path, "total destination weight = 0") }
-    }
-}
-
-extension VirtualService.HTTPRoute {
-    fileprivate func checkDestinations(_ route: [VirtualService.HTTPRouteDestination]?, at path: FieldPath, _ check: inout IstioCheck) {
-        check.routeDestinations((route ?? []).map { ($0.destination, $0.weight, $0.headers) }, at: path)
     }
 }
 

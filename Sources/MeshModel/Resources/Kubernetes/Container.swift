@@ -181,22 +181,23 @@ public struct HTTPGetAction: Codable, Sendable, Hashable {
     public var port: IntOrString
     public var host: String?
     public var scheme: URIScheme?
-    public var httpHeaders: [HTTPHeader]?
+    public var httpHeaders: [Header]?
 
     public init(path: String? = nil, port: IntOrString) {
         self.path = path
         self.port = port
+    }
+
+    /// A request header the probe sends (nested: `HTTPHeader` is MeshHTTP's kind of name).
+    public struct Header: Codable, Sendable, Hashable {
+        public var name: String
+        public var value: String
     }
 }
 
 public enum URIScheme: String, SchemaEnum {
     case http = "HTTP"
     case https = "HTTPS"
-}
-
-public struct HTTPHeader: Codable, Sendable, Hashable {
-    public var name: String
-    public var value: String
 }
 
 public struct TCPSocketAction: Codable, Sendable, Hashable {
@@ -208,23 +209,6 @@ public struct TCPSocketAction: Codable, Sendable, Hashable {
 public struct GRPCAction: Codable, Sendable, Hashable {
     public var port: Int32
     public var service: String?
-}
-
-public struct Lifecycle: Codable, Sendable, Hashable {
-    public var postStart: LifecycleHandler?
-    public var preStop: LifecycleHandler?
-    public var stopSignal: String?
-}
-
-public struct LifecycleHandler: Codable, Sendable, Hashable {
-    public var exec: ExecAction?
-    public var httpGet: HTTPGetAction?
-    public var tcpSocket: TCPSocketAction?
-    public var sleep: SleepAction?
-}
-
-public struct SleepAction: Codable, Sendable, Hashable {
-    public var seconds: Int64
 }
 
 public struct SecurityContext: Codable, Sendable, Hashable {
@@ -247,12 +231,35 @@ public struct SecurityContext: Codable, Sendable, Hashable {
     }
 }
 
-public struct Capabilities: Codable, Sendable, Hashable {
-    public var add: [String]?
-    public var drop: [String]?
-}
-
 public struct SeccompProfile: Codable, Sendable, Hashable {
     public var type: String
     public var localhostProfile: String?
+}
+
+// Generic names (Lifecycle, Capabilities, Sysctl, PodIP) are nested so they
+// cannot clash with MeshIO's or MeshSystem's in a module that imports both.
+extension Container {
+    public struct Lifecycle: Codable, Sendable, Hashable {
+        public var postStart: LifecycleHandler?
+        public var preStop: LifecycleHandler?
+        public var stopSignal: String?
+    }
+
+    public struct LifecycleHandler: Codable, Sendable, Hashable {
+        public var exec: ExecAction?
+        public var httpGet: HTTPGetAction?
+        public var tcpSocket: TCPSocketAction?
+        public var sleep: SleepAction?
+    }
+
+    public struct SleepAction: Codable, Sendable, Hashable {
+        public var seconds: Int64
+    }
+}
+
+extension SecurityContext {
+    public struct Capabilities: Codable, Sendable, Hashable {
+        public var add: [String]?
+        public var drop: [String]?
+    }
 }

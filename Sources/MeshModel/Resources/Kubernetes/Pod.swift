@@ -114,11 +114,6 @@ public struct PodSecurityContext: Codable, Sendable, Hashable {
     public init() {}
 }
 
-public struct Sysctl: Codable, Sendable, Hashable {
-    public var name: String
-    public var value: String
-}
-
 /// An extra /etc/hosts line for the pod.
 public struct HostAlias: Codable, Sendable, Hashable {
     public var ip: String
@@ -146,9 +141,9 @@ public struct PodStatus: Codable, Sendable, Hashable {
     public var reason: String?
     public var nominatedNodeName: String?
     public var hostIP: String?
-    public var hostIPs: [PodIP]?
+    public var hostIPs: [IP]?
     public var podIP: String?
-    public var podIPs: [PodIP]?
+    public var podIPs: [IP]?
     /// RFC 3339, as Kubernetes writes times.
     public var startTime: String?
     public var initContainerStatuses: [ContainerStatus]?
@@ -167,11 +162,6 @@ public enum PodPhase: String, SchemaEnum {
     case succeeded = "Succeeded"
     case failed = "Failed"
     case unknown = "Unknown"
-}
-
-public struct PodIP: Codable, Sendable, Hashable {
-    public var ip: String
-    public init(ip: String) { self.ip = ip }
 }
 
 public struct PodCondition: Codable, Sendable, Hashable {
@@ -253,5 +243,20 @@ public struct ContainerState: Codable, Sendable, Hashable {
             self.exitCode = exitCode
             self.reason = reason
         }
+    }
+}
+
+extension PodSecurityContext {
+    public struct Sysctl: Codable, Sendable, Hashable {
+        public var name: String
+        public var value: String
+    }
+}
+
+extension PodStatus {
+    /// One of the pod's (or its host's) addresses, in `podIPs` and `hostIPs`.
+    public struct IP: Codable, Sendable, Hashable {
+        public var ip: String
+        public init(ip: String) { self.ip = ip }
     }
 }

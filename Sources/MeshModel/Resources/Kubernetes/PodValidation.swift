@@ -463,7 +463,7 @@ extension Probe {
     }
 }
 
-extension LifecycleHandler {
+extension Container.LifecycleHandler {
     fileprivate func validate(at path: FieldPath, _ validation: inout Validation) {
         let set = [("exec", exec != nil), ("httpGet", httpGet != nil), ("tcpSocket", tcpSocket != nil), ("sleep", sleep != nil)]
             .filter(\.1).map(\.0)

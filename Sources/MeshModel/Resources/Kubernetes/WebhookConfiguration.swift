@@ -280,9 +280,8 @@ extension WebhookRule {
             if values.isEmpty {
                 validation.add(.required(path.appending(field)))
             } else if values.count > 1 && values.contains("*") && field != "resources" {
-                let noun = field == "operations" ? "operations" : field == "apiGroups" ? "apiGroups" : "apiVersions"
                 validation.add(.invalid(path.appending(field), rendered: GoLiteral.stringSlice(values),
-                                        "if '*' is present, must not specify other \(noun)"))
+                                        "if '*' is present, must not specify other \(field)"))
             }
         }
         for (i, version) in (apiVersions ?? []).enumerated() where version.isEmpty {
