@@ -222,6 +222,42 @@ import Testing
         }
     }
 
+    /// Seeded random damage anywhere in a segment: opening either works
+    /// (having cut a tail) or fails with a StoreError; it never traps.
+    @Test func randomDamageNeverCrashesRecovery() throws {
+        try withTemporaryDirectory { dir in
+            do {
+                let store = try ResourceStore(directory: dir, options: testOptions())
+                for i in 0..<6 { try store.create(podsResource, pod("p\(i)", labels: ["i": "\(i)"])) }
+                store.close()
+            }
+            let segment = try segmentFiles(dir)[0]
+            let original = fileBytes(segment)
+            var seed: UInt64 = 0x51DE
+            func random(_ bound: Int) -> Int {
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                return Int((seed >> 33) % UInt64(bound))
+            }
+            var opened = 0
+            var refused = 0
+            for _ in 0..<300 {
+                var damaged = original
+                for _ in 0..<(1 + random(3)) { damaged[random(damaged.count)] = UInt8(random(256)) }
+                if random(4) == 0 { damaged = Array(damaged.prefix(random(damaged.count))) }
+                try writeFile(segment, damaged)
+                do {
+                    let store = try ResourceStore(directory: dir, options: testOptions())
+                    #expect(store.stats().objects <= 6)
+                    store.close()
+                    opened += 1
+                } catch {
+                    refused += 1
+                }
+            }
+            #expect(opened > 0 && refused > 0)
+        }
+    }
+
     @Test func aTornSegmentHeaderIsRepaired() throws {
         try withTemporaryDirectory { dir in
             do {

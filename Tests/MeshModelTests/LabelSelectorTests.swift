@@ -209,3 +209,39 @@ import Testing
         #expect(throws: LabelSelector.StructureError.self) { try LabelSelector(structured: ["matchExpressions": "x"]) }
     }
 }
+
+@Suite struct LabelSelectorFuzzTests {
+    /// Seeded random strings over the selector alphabet: each either parses
+    /// (and then round-trips through its rendering) or throws a ParseError
+    /// whose offset is inside the text; nothing traps.
+    @Test func randomInputParsesOrFailsCleanly() throws {
+        var generator = SplitMix64(seed: 0x5EED)
+        let alphabet = Array("ab1-_./=!(), in notin<>\t\u{e9}")
+        var parsed = 0
+        for _ in 0..<5000 {
+            let length = Int(generator.next() % 16)
+            let text = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+            do {
+                let selector = try LabelSelector(parsing: text)
+                #expect(try LabelSelector(parsing: selector.description) == selector, "\(text)")
+                parsed += 1
+            } catch {
+                #expect(error.offset >= 0 && error.offset <= text.count, "\(text)")
+            }
+        }
+        #expect(parsed > 100)
+    }
+}
+
+/// A tiny seeded generator (SplitMix64), so fuzz inputs are the same every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

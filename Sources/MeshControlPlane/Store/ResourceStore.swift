@@ -250,7 +250,7 @@ public final class ResourceStore: Sendable {
         try Self.checkFinite(object, key)
         let prepared = StoredMetadata.forCreate(
             object, uid: options.makeUID(), creationTimestamp: StoredMetadata.timestamp(options.clock()))
-        let stored = try write { (state) throws(StoreError) in
+        return try write { (state) throws(StoreError) in
             if state.objects[key.resource]?[key.namespace]?[key.name] != nil {
                 throw .alreadyExists(key.resource, name: key.name)
             }
@@ -259,7 +259,6 @@ public final class ResourceStore: Sendable {
             }
             return try state.commit([.put(key, prepared)], options: self.options).first!
         }
-        return stored
     }
 
     /// Replaces the object at the key its metadata names (PUT). With a
@@ -448,25 +447,29 @@ public final class ResourceStore: Sendable {
 
     /// Doubles that JSON cannot carry (NaN, ±Infinity) would make the log unreadable.
     private static func checkFinite(_ object: JSONValue, _ key: ObjectKey) throws(StoreError) {
-        func find(_ value: JSONValue, _ path: FieldPath) -> FieldPath? {
-            switch value {
-            case .double(let d) where !d.isFinite: return path
-            case .array(let elements):
-                for (i, element) in elements.enumerated() {
-                    if let found = find(element, path.appending(index: i)) { return found }
-                }
-            case .object(let object):
-                for (name, member) in object {
-                    if let found = find(member, path.appending(name)) { return found }
-                }
-            default: break
+        guard let path = nonFinitePath(object) else { return }
+        throw .invalid(key.resource, name: key.name, errors: [
+            .invalid(path, value: object[path: path] ?? .null, "must be a finite number"),
+        ])
+    }
+
+    /// Where the first non-finite double is; the path is only built on the way out of a hit.
+    private static func nonFinitePath(_ value: JSONValue) -> FieldPath? {
+        switch value {
+        case .double(let d):
+            return d.isFinite ? nil : .root
+        case .array(let elements):
+            for (i, element) in elements.enumerated() {
+                if let inner = nonFinitePath(element) { return FieldPath([.index(i)] + inner.components) }
             }
             return nil
-        }
-        if let path = find(object, .root) {
-            throw .invalid(key.resource, name: key.name, errors: [
-                .invalid(path, value: object[path: path] ?? .null, "must be a finite number"),
-            ])
+        case .object(let object):
+            for (name, member) in object {
+                if let inner = nonFinitePath(member) { return FieldPath([.field(name)] + inner.components) }
+            }
+            return nil
+        default:
+            return nil
         }
     }
 }
