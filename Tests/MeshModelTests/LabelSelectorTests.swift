@@ -197,10 +197,10 @@ import Testing
         let spec = LabelSelectorSpec(matchLabels: ["app": "web"], matchExpressions: [
             .init(key: "tier", operator: .notIn, values: ["db"]), .init(key: "canary", operator: .doesNotExist),
         ])
-        let selector = LabelSelector(spec)
+        let selector = spec.labelSelector
         #expect(selector.description == "app=web,!canary,tier notin (db)")
         #expect(selector.matches(labels: ["app": "web"]) == spec.matches(["app": "web"]))
-        #expect(LabelSelector(LabelSelectorSpec()).isEverything)
+        #expect(LabelSelectorSpec().labelSelector.isEverything)
     }
 
     @Test func rejectsNonObjects() {

@@ -8,26 +8,6 @@ extension LabelSelector {
         public var description: String { diagnostics.map(\.description).joined(separator: ", ") }
     }
 
-    /// The selector a manifest's `matchLabels` + `matchExpressions` mean. An
-    /// empty spec selects everything. `spec` should have passed its
-    /// validation; if not, an `In` without values simply matches nothing.
-    public init(_ spec: LabelSelectorSpec) {
-        var requirements = (spec.matchLabels ?? [:]).map {
-            LabelRequirement(key: $0.key, operator: .equals, values: [$0.value])
-        }
-        for expression in spec.matchExpressions ?? [] {
-            let op: LabelRequirement.Operator =
-                switch expression.operator {
-                case .in: .in
-                case .notIn: .notIn
-                case .exists: .exists
-                case .doesNotExist: .doesNotExist
-                }
-            requirements.append(LabelRequirement(key: expression.key, operator: op, values: expression.values ?? []))
-        }
-        self.init(requirements)
-    }
-
     /// Reads the manifest form from plain JSON (what controllers and the store
     /// hold), found at `path`:
     /// ```yaml
@@ -50,7 +30,7 @@ extension LabelSelector {
             spec.validate(at: path, &validation)
             errors += validation.errors
             if errors.isEmpty {
-                self.init(spec)
+                self = spec.labelSelector
                 return
             }
         }

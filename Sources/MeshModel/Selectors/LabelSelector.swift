@@ -7,9 +7,9 @@
 ///   (`app=web,tier!=db,env in (prod,stage),!canary`),
 ///   parsed with `init(parsing:)` by the grammar of
 ///   k8s.io/apimachinery/pkg/labels/selector.go;
-/// - the structured form in manifests (`matchLabels` + `matchExpressions`,
-///   the typed `LabelSelectorSpec`), converted with `init(_:)` or, from
-///   plain JSON, `init(structured:at:)`, as metav1.LabelSelectorAsSelector does.
+/// - the structured form in manifests (`matchLabels` + `matchExpressions`):
+///   the typed `LabelSelectorSpec.labelSelector`, or from plain JSON
+///   `init(structured:at:)`, as metav1.LabelSelectorAsSelector does.
 ///
 /// Requirements are kept sorted by key (as Kubernetes sorts them), so two
 /// selectors that say the same thing compare equal and render the same.
