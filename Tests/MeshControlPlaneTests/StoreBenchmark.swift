@@ -1,5 +1,5 @@
 import Foundation
-import MeshControlPlane
+@testable import MeshControlPlane
 import MeshModel
 import Testing
 
@@ -36,6 +36,22 @@ import Testing
                     print("store bench: compaction of \(count) objects: \(ContinuousClock.now - compactStart)")
                     reopened.close()
                 }
+            }
+        }
+        // The device's share alone: 300-byte appends, with and without fdatasync.
+        try withTemporaryDirectory { dir in
+            let file = try StoreSyscalls.open(dir + "/raw", O_WRONLY | O_CREAT)
+            let frame = [UInt8](repeating: 0x61, count: 300)
+            for withSync in [false, true] {
+                let count = withSync ? 2_000 : 20_000
+                let start = ContinuousClock.now
+                for i in 0..<count {
+                    try StoreSyscalls.writeAll(file, frame, at: i * frame.count)
+                    if withSync { try StoreSyscalls.fdatasync(file) }
+                }
+                let elapsed = ContinuousClock.now - start
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                print("store bench: raw 300-byte pwrite\(withSync ? " + fdatasync" : ""): \(Int(Double(count) / seconds)) per second, \(String(format: "%.1f", seconds / Double(count) * 1e6)) µs each")
             }
         }
         let memory = ResourceStore(options: testOptions())

@@ -15,6 +15,9 @@ public struct StoreOptions: Sendable {
     public var eventHistory: Int
     /// How many events a watcher may fall behind before the store closes it.
     public var watchBuffer: Int
+    /// How long opening waits for another holder of the directory's lock to
+    /// let go before failing with `.locked`.
+    public var lockWaitMilliseconds: Int
     /// The clock behind `creationTimestamp`.
     public var clock: @Sendable () -> Date
     /// Makes each object's `uid`: a random (version 4) UUID, lowercase as Kubernetes writes it.
@@ -28,6 +31,7 @@ public struct StoreOptions: Sendable {
         compactionRecords: Int = 100_000,
         eventHistory: Int = 10_000,
         watchBuffer: Int = 1_000,
+        lockWaitMilliseconds: Int = 2_000,
         clock: @escaping @Sendable () -> Date = { Date() },
         makeUID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() },
         log: @escaping @Sendable (String) -> Void = { print($0) }
@@ -37,6 +41,7 @@ public struct StoreOptions: Sendable {
         self.compactionRecords = compactionRecords
         self.eventHistory = eventHistory
         self.watchBuffer = watchBuffer
+        self.lockWaitMilliseconds = lockWaitMilliseconds
         self.clock = clock
         self.makeUID = makeUID
         self.log = log
@@ -115,13 +120,16 @@ public final class ResourceStore: Sendable {
         var watchers: [Int: (filter: WatchFilter, channel: WatchChannel)] = [:]
         var nextWatcherID = 0
         var directory: StoreDirectory?
-        var compacting = false
         var closed = false
         /// For `.interval`: fires `syncNow`.
         var syncTimer: DispatchSourceTimer?
     }
 
     private let state: Mutex<State>
+    /// Held while a compaction writes its snapshot outside `state`'s lock:
+    /// one compaction at a time, and `close` waits for it before giving up
+    /// the directory.
+    private let compactionGate = Mutex(())
     private let options: StoreOptions
     /// What `open` found on disk; empty for an in-memory store.
     public let recovery: StoreRecovery
@@ -141,7 +149,8 @@ public final class ResourceStore: Sendable {
         self.options = options
         let (files, contents) = try StoreDirectory.open(
             directory, sync: options.sync,
-            limits: .init(compactionBytes: options.compactionBytes, compactionRecords: options.compactionRecords))
+            limits: .init(compactionBytes: options.compactionBytes, compactionRecords: options.compactionRecords),
+            lockWaitMilliseconds: options.lockWaitMilliseconds)
         var initial = State(revision: contents.snapshotRevision,
                             history: EventHistory(capacity: options.eventHistory, startingAfter: contents.snapshotRevision))
         for (key, object) in contents.snapshotObjects {
@@ -175,13 +184,16 @@ public final class ResourceStore: Sendable {
             state.closed = true
             state.syncTimer?.cancel()
             state.syncTimer = nil
-            if let file = state.directory?.takeUnsynced() { try? StoreSyscalls.fdatasync(file) }
-            state.directory = nil
             let channels = state.watchers.values.map(\.channel)
             state.watchers = [:]
             return channels
         }
         for channel in channels { channel.finish() }
+        compactionGate.withLock { _ in }
+        state.withLock { state in
+            if let file = state.directory?.takeUnsynced() { try? StoreSyscalls.fdatasync(file) }
+            state.directory = nil
+        }
     }
 
     // MARK: Reads
@@ -238,7 +250,7 @@ public final class ResourceStore: Sendable {
         try Self.checkFinite(object, key)
         let prepared = StoredMetadata.forCreate(
             object, uid: options.makeUID(), creationTimestamp: StoredMetadata.timestamp(options.clock()))
-        let stored = try write { (state) throws(StoreError) in
+        return try write { (state) throws(StoreError) in
             if state.objects[key.resource]?[key.namespace]?[key.name] != nil {
                 throw .alreadyExists(key.resource, name: key.name)
             }
@@ -247,7 +259,6 @@ public final class ResourceStore: Sendable {
             }
             return try state.commit([.put(key, prepared)], options: self.options).first!
         }
-        return stored
     }
 
     /// Replaces the object at the key its metadata names (PUT). With a
@@ -337,8 +348,7 @@ public final class ResourceStore: Sendable {
     /// Compacts now: snapshot, then drop the log segments it covers. Writes
     /// do this on their own past the thresholds; this is for tests and tools.
     public func compact() throws(StoreError) {
-        guard let plan = try beginCompaction(force: true) else { return }
-        try finishCompaction(plan)
+        try compactionGate.withLock { (_) throws(StoreError) in try compactLocked(force: true) }
     }
 
     // MARK: Watch
@@ -395,30 +405,30 @@ public final class ResourceStore: Sendable {
     /// Runs `body` under the lock for a write, then compacts if the log grew too large.
     private func write<T: Sendable, E: Error>(_ body: (inout State) throws(E) -> T) throws(E) -> T {
         let result = try state.withLock { (state) throws(E) -> T in try body(&state) }
-        do {
-            if let plan = try beginCompaction(force: false) { try finishCompaction(plan) }
-        } catch {
-            options.log("store: compaction failed, will retry later: \(error)")
+        // The write is done and acknowledged whatever happens here. A
+        // compaction already running elsewhere makes this one unnecessary.
+        _ = compactionGate.withLockIfAvailable { _ in
+            do {
+                try compactLocked(force: false)
+            } catch {
+                options.log("store: compaction failed, will retry later: \(error)")
+            }
         }
         return result
     }
 
-    private func beginCompaction(force: Bool) throws(StoreError) -> CompactionPlan? {
-        try state.withLock { (state) throws(StoreError) -> CompactionPlan? in
-            guard !state.closed, !state.compacting, let directory = state.directory else { return nil }
-            guard force || directory.wantsCompaction else { return nil }
-            let plan = try directory.beginCompaction(revision: state.revision, objects: state.objects)
-            state.compacting = true
-            return plan
+    /// Snapshot and drop old segments; the caller holds `compactionGate`.
+    /// Only the segment switch happens under `state`'s lock (the objects are
+    /// a copy-on-write value, so taking them is cheap); the snapshot is
+    /// written while writers carry on into the new segment.
+    private func compactLocked(force: Bool) throws(StoreError) {
+        let plan = try state.withLock { (state) throws(StoreError) -> CompactionPlan? in
+            guard !state.closed, let directory = state.directory, force || directory.wantsCompaction else { return nil }
+            return try directory.beginCompaction(revision: state.revision, objects: state.objects)
         }
-    }
-
-    private func finishCompaction(_ plan: CompactionPlan) throws(StoreError) {
+        guard let plan else { return }
         let result = Result { () throws(StoreError) in try plan.run() }
-        state.withLock { state in
-            state.compacting = false
-            state.directory?.endCompaction(plan, result: result)
-        }
+        state.withLock { $0.directory?.endCompaction(plan, result: result) }
         if case .failure(let error) = result {
             try? StoreSyscalls.unlink(plan.directory + "/snapshot.tmp")
             throw error
@@ -437,25 +447,29 @@ public final class ResourceStore: Sendable {
 
     /// Doubles that JSON cannot carry (NaN, ±Infinity) would make the log unreadable.
     private static func checkFinite(_ object: JSONValue, _ key: ObjectKey) throws(StoreError) {
-        func find(_ value: JSONValue, _ path: FieldPath) -> FieldPath? {
-            switch value {
-            case .double(let d) where !d.isFinite: return path
-            case .array(let elements):
-                for (i, element) in elements.enumerated() {
-                    if let found = find(element, path.appending(index: i)) { return found }
-                }
-            case .object(let object):
-                for (name, member) in object {
-                    if let found = find(member, path.appending(name)) { return found }
-                }
-            default: break
+        guard let path = nonFinitePath(object) else { return }
+        throw .invalid(key.resource, name: key.name, errors: [
+            .invalid(path, value: object[path: path] ?? .null, "must be a finite number"),
+        ])
+    }
+
+    /// Where the first non-finite double is; the path is only built on the way out of a hit.
+    private static func nonFinitePath(_ value: JSONValue) -> FieldPath? {
+        switch value {
+        case .double(let d):
+            return d.isFinite ? nil : .root
+        case .array(let elements):
+            for (i, element) in elements.enumerated() {
+                if let inner = nonFinitePath(element) { return FieldPath([.index(i)] + inner.components) }
             }
             return nil
-        }
-        if let path = find(object, .root) {
-            throw .invalid(key.resource, name: key.name, errors: [
-                .invalid(path, value: object[path: path] ?? .null, "must be a finite number"),
-            ])
+        case .object(let object):
+            for (name, member) in object {
+                if let inner = nonFinitePath(member) { return FieldPath([.field(name)] + inner.components) }
+            }
+            return nil
+        default:
+            return nil
         }
     }
 }

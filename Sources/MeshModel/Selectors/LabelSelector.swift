@@ -7,8 +7,9 @@
 ///   (`app=web,tier!=db,env in (prod,stage),!canary`),
 ///   parsed with `init(parsing:)` by the grammar of
 ///   k8s.io/apimachinery/pkg/labels/selector.go;
-/// - the structured form in manifests (`matchLabels` + `matchExpressions`),
-///   read with `init(structured:at:)` as metav1.LabelSelectorAsSelector does.
+/// - the structured form in manifests (`matchLabels` + `matchExpressions`):
+///   the typed `LabelSelectorSpec.labelSelector`, or from plain JSON
+///   `init(structured:at:)`, as metav1.LabelSelectorAsSelector does.
 ///
 /// Requirements are kept sorted by key (as Kubernetes sorts them), so two
 /// selectors that say the same thing compare equal and render the same.
@@ -118,73 +119,5 @@ public struct LabelRequirement: Sendable, Hashable, CustomStringConvertible {
         case .greaterThan: "\(key)>\(values.first ?? "")"
         case .lessThan: "\(key)<\(values.first ?? "")"
         }
-    }
-}
-
-// MARK: - Validation of keys and values
-
-/// Label key and value rules (k8s.io/apimachinery/pkg/util/validation:
-/// IsQualifiedName and IsValidLabelValue). Each returns a problem, or nil.
-public enum LabelValidation {
-    static let nameRule =
-        "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
-
-    /// `[prefix/]name`: the prefix a DNS-1123 subdomain (≤ 253), the name ≤ 63 characters.
-    public static func problem(withKey key: String) -> String? {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        let name: Substring
-        switch parts.count {
-        case 1:
-            name = parts[0]
-        case 2:
-            let prefix = parts[0]
-            if prefix.isEmpty { return "prefix part must be non-empty" }
-            if prefix.utf8.count > 253 { return "prefix part must be no more than 253 characters" }
-            if !isDNSSubdomain(prefix) {
-                return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
-            }
-            name = parts[1]
-        default:
-            return "a qualified name must consist of an optional DNS subdomain prefix and '/' followed by a name (e.g. 'example.com/MyName')"
-        }
-        if name.isEmpty { return "name part must be non-empty" }
-        if name.utf8.count > 63 { return "name part must be no more than 63 characters" }
-        if !isLabelName(name) { return "name part must " + nameRule }
-        return nil
-    }
-
-    /// Empty, or ≤ 63 characters of the name alphabet.
-    public static func problem(withValue value: String) -> String? {
-        if value.isEmpty { return nil }
-        if value.utf8.count > 63 { return "must be no more than 63 characters" }
-        if !isLabelName(Substring(value)) { return "a valid label must be an empty string or " + nameRule }
-        return nil
-    }
-
-    /// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`
-    static func isLabelName(_ s: Substring) -> Bool {
-        let bytes = Array(s.utf8)
-        guard let first = bytes.first, let last = bytes.last, isAlphanumeric(first), isAlphanumeric(last) else {
-            return false
-        }
-        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
-    }
-
-    /// Lowercase RFC 1123 labels joined by dots.
-    static func isDNSSubdomain(_ s: Substring) -> Bool {
-        s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            let bytes = Array(label.utf8)
-            guard let first = bytes.first, let last = bytes.last, isLowerAlphanumeric(first), isLowerAlphanumeric(last)
-            else { return false }
-            return bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
-        }
-    }
-
-    static func isAlphanumeric(_ b: UInt8) -> Bool {
-        isLowerAlphanumeric(b) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
-    }
-
-    static func isLowerAlphanumeric(_ b: UInt8) -> Bool {
-        (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
     }
 }

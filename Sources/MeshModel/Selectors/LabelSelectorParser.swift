@@ -138,7 +138,7 @@ private struct SelectorParser {
         guard case .identifier(let key) = token, !Self.isKeyword(token) else {
             throw error("found \(token.shown), expected: identifier", at: offset)
         }
-        if let problem = LabelValidation.problem(withKey: key) {
+        if let problem = KubernetesNames.qualifiedNameErrors(key).first {
             throw error("invalid label key \"\(key)\": \(problem)", at: offset)
         }
         let (ahead, aheadOffset) = peek()
@@ -205,7 +205,7 @@ private struct SelectorParser {
     }
 
     func validated(_ value: String, at offset: Int) throws(LabelSelector.ParseError) -> String {
-        if let problem = LabelValidation.problem(withValue: value) {
+        if let problem = KubernetesNames.labelValueErrors(value).first {
             throw error("invalid label value \"\(value)\": \(problem)", at: offset)
         }
         return value

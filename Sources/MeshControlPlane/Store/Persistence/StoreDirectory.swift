@@ -128,11 +128,23 @@ final class StoreDirectory {
     /// Locks the directory (creating it if needed), loads the snapshot, reads
     /// every log segment, cuts off a torn tail of the newest one, and leaves
     /// the newest segment open for appending.
-    static func open(_ path: String, sync: SyncPolicy, limits: Limits) throws(StoreError) -> (StoreDirectory, Contents) {
+    static func open(_ path: String, sync: SyncPolicy, limits: Limits,
+                     lockWaitMilliseconds: Int) throws(StoreError) -> (StoreDirectory, Contents)
+    {
         try StoreSyscalls.makeDirectories(path)
         let lockPath = path + "/LOCK"
         let lockFile = try StoreSyscalls.open(lockPath, O_RDWR | O_CREAT)
-        guard try StoreSyscalls.tryLock(lockFile) else {
+        // Wait a little for a holder that is going away: a daemon still
+        // exiting, or a child process in the middle of posix_spawn, which
+        // shares our open files (and so the flock) until its exec closes them.
+        var locked = try StoreSyscalls.tryLock(lockFile)
+        var waited = 0
+        while !locked && waited < lockWaitMilliseconds {
+            usleep(10_000)
+            waited += 10
+            locked = try StoreSyscalls.tryLock(lockFile)
+        }
+        guard locked else {
             let pid = (try? StoreSyscalls.readFile(lockPath)).flatMap { $0 }.map {
                 String(decoding: $0, as: UTF8.self).trimmingNewlines
             }
@@ -345,11 +357,16 @@ final class StoreDirectory {
     /// Switches writes to a new segment and returns the plan that snapshots
     /// `objects` (the state at `revision`) and then removes the older segments.
     func beginCompaction(revision: UInt64, objects: ObjectTable) throws(StoreError) -> CompactionPlan {
-        try StoreSyscalls.fdatasync(active)
         let next = activeSequence + 1
-        try Self.createSegment(path + "/" + Self.segmentName(next))
+        do throws(StoreError) {
+            try StoreSyscalls.fdatasync(active)
+            try Self.createSegment(path + "/" + Self.segmentName(next))
+            active = try StoreSyscalls.open(path + "/" + Self.segmentName(next), O_WRONLY)
+        } catch {
+            compactionBackoffBytes = logBytes * 2
+            throw error
+        }
         let obsolete = segmentSizes.keys.sorted()
-        active = try StoreSyscalls.open(path + "/" + Self.segmentName(next), O_WRONLY)
         activeSequence = next
         segmentSizes[next] = LogRecord.logMagic.count
         recordsSinceSnapshot = 0
