@@ -208,11 +208,17 @@ func configMap(_ name: String, labels: JSONValue = [:], data: JSONValue = ["k": 
         var unpinned = changed
         unpinned[path: "metadata.resourceVersion"] = nil
         unpinned[path: "spec.hosts"] = ["reviews", "reviews.shop"]
+        let refused = await api.call(.put, "/apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews", unpinned)
+        #expect(refused.code == 422)  // custom resources need a resourceVersion on PUT
+        #expect(refused.message.hasSuffix("metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"))
+        unpinned[path: "metadata.resourceVersion"] = updated.body["metadata"]?["resourceVersion"]
         #expect(await api.call(.put, "/apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews", unpinned).code == 200)
 
+        let latest = await api.call(.get, "/apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews")
         let status = await api.call(.put, "/apis/networking.istio.io/v1/namespaces/shop/virtualservices/reviews/status",
                                     ["apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-                                     "metadata": ["name": "reviews"], "spec": ["hosts": ["changed"]],
+                                     "metadata": ["name": "reviews", "resourceVersion": latest.body["metadata"]?["resourceVersion"] ?? nil],
+                                     "spec": ["hosts": ["changed"]],
                                      "status": ["observedGeneration": 3]])
         #expect(status.code == 200)
         #expect(status.body["status"]?["observedGeneration"] == 3)
@@ -227,6 +233,8 @@ func configMap(_ name: String, labels: JSONValue = [:], data: JSONValue = ["k": 
         #expect(reply.code == 400)
         #expect(reply.message == "the name of the object (b) does not match the name on the URL (a)")
         #expect(await api.call(.put, "/api/v1/namespaces/shop/configmaps/zzz", configMap("zzz")).code == 404)
+        // Built-in kinds may be replaced without naming a resourceVersion.
+        #expect(await api.call(.put, "/api/v1/namespaces/shop/configmaps/a", configMap("a", data: ["k": "2"])).code == 200)
     }
 
     @Test func patchesMergeAndJSON() async {

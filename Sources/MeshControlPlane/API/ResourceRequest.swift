@@ -85,6 +85,13 @@ struct ResourceRequest {
         guard bodyName == name else {
             throw StatusObject.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
         }
+        // The apiserver lets built-in kinds be replaced unconditionally, but
+        // not custom resources (Istio's): those must say which version they replace.
+        if descriptor.isCustomResource, incoming["metadata"]?["resourceVersion"]?.stringValue?.isEmpty ?? true {
+            throw StatusObject.invalid(descriptor, name: name, errors: [
+                Diagnostic(.error, at: "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update"),
+            ])
+        }
         return try write(registered, name: name) { _ in incoming }
     }
 

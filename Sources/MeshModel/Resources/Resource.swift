@@ -28,6 +28,10 @@ public struct ResourceDescriptor: Sendable, Hashable {
     }
 
     public var singular: String { kind.lowercased() }
+
+    /// Whether the kind comes from a CustomResourceDefinition in a real
+    /// cluster (Istio's do), which changes a few apiserver rules.
+    public var isCustomResource: Bool { !["", "apps", "admissionregistration.k8s.io"].contains(group) }
     public var listKind: String { kind + "List" }
 
     /// `v1` for the core group, `group/version` otherwise.
