@@ -64,7 +64,8 @@ public enum Sockets {
 
     /// connect(2) on a non-blocking socket: `.done` when connected at once (unix sockets,
     /// often), `.wouldBlock` when in progress (EINPROGRESS: wait for writable, then read
-    /// `pendingError`). Expect ECONNREFUSED, ENOENT (unix path), ENETUNREACH.
+    /// `pendingError`). Expect ECONNREFUSED, ENOENT (unix path), ENETUNREACH, and EAGAIN
+    /// for a unix socket whose listener's backlog is full (thrown: there is nothing to wait for).
     public static func connect(_ fd: FileDescriptor, to address: SocketAddress) throws -> IOResult<Void> {
         try address.withSockAddr { pointer, length in
             while true {
@@ -72,7 +73,7 @@ public enum Sockets {
                 let code = errno
                 switch code {
                 case EINTR: continue
-                case EINPROGRESS, EAGAIN: return .wouldBlock
+                case EINPROGRESS: return .wouldBlock
                 default: throw SystemError(errno: code, function: "connect(\(address))")
                 }
             }

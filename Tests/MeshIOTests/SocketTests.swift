@@ -166,6 +166,43 @@ import Testing
         }
     }
 
+    @Test func cancellingAPendingAcceptThrowsCancellationErrorAndAcceptStillWorks() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            let pending = Task(executorPreference: listener.eventLoop) { try await listener.accept() }
+            try await Task.sleep(for: .milliseconds(10))
+            pending.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await pending.value }
+            async let accepted = listener.accept(timeout: .seconds(10))
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    @Test func perLoopListenersShareAPortAndKeepConnectionsOnTheirLoop() async throws {
+        try await withEventLoopGroup(threads: 2) { group in
+            let first = try SocketListener.bind(.loopback(port: 0), reusePort: true, placement: .loop(group.loops[0]))
+            let second = try SocketListener.bind(first.localAddress, reusePort: true, placement: .loop(group.loops[1]))
+            #expect(second.localAddress == first.localAddress)
+            // The kernel hashes each connection to one listener: with 32 connections both
+            // get some (all on one would have probability 2^-31).
+            var clients: [SocketConnection] = []
+            for _ in 0..<32 {
+                clients.append(try await SocketConnection.connect(to: first.localAddress, on: group.next()))
+            }
+            let a = try await first.accept(timeout: .seconds(10))
+            let b = try await second.accept(timeout: .seconds(10))
+            #expect(a.eventLoop === group.loops[0])
+            #expect(b.eventLoop === group.loops[1])
+            for connection in clients + [a, b] { await connection.close() }
+            await first.close()
+            await second.close()
+        }
+    }
+
     @Test func closingAListenerWakesAPendingAccept() async throws {
         try await withEventLoopGroup(threads: 1) { group in
             let listener = try SocketListener.bind(.loopback(port: 0), group: group)

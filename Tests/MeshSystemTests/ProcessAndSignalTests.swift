@@ -35,6 +35,13 @@ private func text(_ path: String) throws -> String {
         #expect(getsid(sleeper.pid) == sleeper.pid)  // its own session
         try sleeper.send(.terminate)
         #expect(try sleeper.wait() == .signaled(.terminate))
+
+        var grouped = SpawnConfiguration(executable: "/bin/sleep", arguments: ["30"])
+        grouped.processGroup = 0  // a new group led by the child
+        let leader = try ChildProcess.spawn(grouped)
+        #expect(getpgid(leader.pid) == leader.pid)
+        try Signals.send(.kill, to: -leader.pid)  // the whole group
+        #expect(try leader.wait() == .signaled(.kill))
         #expect(ExitStatus.signaled(.terminate).description == "killed by SIGTERM")
     }
 
