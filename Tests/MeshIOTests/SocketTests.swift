@@ -280,6 +280,54 @@ import Testing
     }
 }
 
+/// Code isolated to an actor (not the loop) using a socket: each call hops to the loop and back.
+private actor Conversation {
+    var transcript: [String] = []
+
+    func exchange(_ client: SocketConnection, _ server: SocketConnection) async throws {
+        try await client.write("question")
+        transcript.append(String(decoding: try await readExactly(server, count: 8), as: UTF8.self))
+        try await server.write("answer")
+        transcript.append(String(decoding: try await readExactly(client, count: 6), as: UTF8.self))
+    }
+}
+
+@Suite struct ActorCallerTests {
+    @Test func socketsWorkFromActorIsolatedCode() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            let conversation = Conversation()
+            try await conversation.exchange(client, server)
+            #expect(await conversation.transcript == ["question", "answer"])
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    @Test @MainActor func socketsWorkFromTheMainActor() async throws {
+        let group = EventLoopGroup.shared
+        let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+        async let accepted = listener.accept()
+        let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+        let server = try await accepted
+        try await client.write("main")
+        var buffer = ByteBuffer()
+        #expect(try await server.read(into: &buffer, maxBytes: 4, timeout: .seconds(10)) == 4)
+        try await server.sleepOnItsLoop()
+        await client.close()
+        await server.close()
+        await listener.close()
+    }
+}
+
+extension SocketConnection {
+    func sleepOnItsLoop() async throws { try await eventLoop.sleep(for: .milliseconds(1)) }
+}
+
 @Suite struct UnixSocketTests {
     @Test func listensWithMode0600AndEchoes() async throws {
         let directory = try Files.makeTemporaryDirectory()

@@ -98,11 +98,24 @@ private func text(_ path: String) throws -> String {
 }
 
 @Suite struct SignalTests {
-    @Test func signalSentToSelfArrivesOnTheStream() async throws {
-        let signals = try Signals.stream([.user1])
-        try Signals.send(.user1, to: CurrentProcess.id)
-        var iterator = signals.makeAsyncIterator()
-        #expect(await iterator.next() == .user1)
+    @Test func signalSentToSelfArrivesOnTheStreamAndTheDefaultComesBack() async throws {
+        do {
+            let signals = try Signals.stream([.user1])
+            #expect(currentHandler(SIGUSR1) != nil)  // meshlab's handler is installed
+            try Signals.send(.user1, to: CurrentProcess.id)
+            var iterator = signals.makeAsyncIterator()
+            #expect(await iterator.next() == .user1)
+        }
+        // The stream is gone: SIGUSR1 has its default disposition again.
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(currentHandler(SIGUSR1) == nil)
+    }
+
+    /// The installed handler's address, nil for SIG_DFL.
+    private func currentHandler(_ number: CInt) -> UnsafeRawPointer? {
+        var action = sigaction()
+        sigaction(number, nil, &action)
+        return unsafeBitCast(action.__sigaction_handler.sa_handler, to: UnsafeRawPointer?.self)
     }
 
     @Test func signalNames() {
