@@ -40,8 +40,8 @@ public enum Sockets {
     }
 
     /// accept4(2) with SOCK_NONBLOCK|SOCK_CLOEXEC: the new connection and its peer,
-    /// or `.wouldBlock` when none is waiting. ECONNABORTED (the peer gave up while
-    /// queued) is reported as `.wouldBlock` too; expect EMFILE/ENFILE under load.
+    /// or `.wouldBlock` when none is waiting. ECONNABORTED (a peer gave up while
+    /// queued) is skipped to the next one; expect EMFILE/ENFILE under load.
     public static func accept(_ fd: FileDescriptor) throws -> IOResult<(FileDescriptor, SocketAddress?)> {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -55,8 +55,8 @@ public enum Sockets {
             }
             let code = errno
             switch code {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK, ECONNABORTED: return .wouldBlock
+            case EINTR, ECONNABORTED: continue
+            case EAGAIN, EWOULDBLOCK: return .wouldBlock
             default: throw SystemError(errno: code, function: "accept")
             }
         }
