@@ -11,7 +11,7 @@ struct YAMLConstructor {
     private(set) var locations: SourceLocations
     private(set) var duplicateKeys: [YAMLDuplicateKey] = []
     /// False while constructing a complex key, whose insides have no field path.
-    private var recording = true
+    var recording = true
 
     init(file: String?, maxDepth: Int, budget: Int, documentStart: SourceMark) {
         self.file = file
@@ -39,26 +39,26 @@ struct YAMLConstructor {
 
         switch node.tag {
         case .str:
-            return .string(try scalarText(node))
+            return .string(try Self.scalarText(node, file: file))
         case .null:
-            _ = try scalarText(node)
+            _ = try Self.scalarText(node, file: file)
             return .null
         case .bool:
-            let text = try scalarText(node)
+            let text = try Self.scalarText(node, file: file)
             guard let b = YAMLResolver.bool(text) else { throw error("invalid boolean \(quoted(text))", at: node.start) }
             return .bool(b)
         case .int:
-            let text = try scalarText(node)
+            let text = try Self.scalarText(node, file: file)
             guard let value = YAMLResolver.integer(text) else {
                 throw error("invalid integer \(quoted(text))", at: node.start)
             }
             return value
         case .float:
-            let text = try scalarText(node)
+            let text = try Self.scalarText(node, file: file)
             guard let d = YAMLResolver.float(text) else { throw error("invalid float \(quoted(text))", at: node.start) }
             return .double(d)
         case .timestamp:
-            let text = try scalarText(node)
+            let text = try Self.scalarText(node, file: file)
             let parsed = text.utf8.withContiguousStorageIfAvailable { YAMLResolver.parseTimestamp($0, lenient: true) }
             guard let timestamp = parsed ?? nil else {
                 throw error("invalid timestamp \(quoted(text))", at: node.start)
@@ -69,7 +69,7 @@ struct YAMLConstructor {
             // JSON has no time type: the text itself is the value.
             return .string(text)
         case .binary:
-            let text = try scalarText(node)
+            let text = try Self.scalarText(node, file: file)
             guard let base64 = YAMLResolver.binary(text) else {
                 throw error("failed to decode base64 data", at: node.start)
             }
@@ -103,15 +103,15 @@ struct YAMLConstructor {
 
     /// A scalar's text; for a mapping, the value of its `=` key (PyYAML's
     /// `SafeConstructor.construct_scalar`, a YAML 1.1 curiosity).
-    private func scalarText(_ node: YAMLNode) throws(YAMLError) -> String {
+    private static func scalarText(_ node: YAMLNode, file: String?) throws(YAMLError) -> String {
         switch node.content {
         case .scalar(let text, _):
             return text
         case .mapping(let pairs):
-            if let pair = pairs.first(where: { $0.key.tag == .value }) { return try scalarText(pair.value) }
-            throw error("expected a scalar node, but found mapping", at: node.start)
+            if let pair = pairs.first(where: { $0.key.tag == .value }) { return try scalarText(pair.value, file: file) }
+            throw YAMLError(file: file, mark: node.start.sourceMark, message: "expected a scalar node, but found mapping")
         case .sequence:
-            throw error("expected a scalar node, but found sequence", at: node.start)
+            throw YAMLError(file: file, mark: node.start.sourceMark, message: "expected a scalar node, but found sequence")
         }
     }
 
@@ -121,10 +121,14 @@ struct YAMLConstructor {
         }
         var array: [JSONValue] = []
         array.reserveCapacity(items.count)
-        for (i, item) in items.enumerated() {
-            let itemPath = path.appending(index: i)
+        var i = 0
+        while i < items.count {
+            let item = items[i]
+            var itemPath = path  // path.appending(index: i), without a temporary array
+            itemPath.components.append(.index(i))
             if recording { locations.record(item.start.sourceMark, for: itemPath) }
             array.append(try construct(item, path: itemPath, depth: depth + 1))
+            i += 1
         }
         return .array(array)
     }
@@ -136,18 +140,25 @@ struct YAMLConstructor {
         try flatten(node)
         guard case .mapping(let pairs) = node.content else { return .null }
         var object = JSONObject()
-        // Keys written in this mapping (not merged in): a repeat is a duplicate.
-        var ownKeys: [String: YAMLMark] = [:]
-        for (i, pair) in pairs.enumerated() {
+        // A key written twice in this mapping is a duplicate; a key that
+        // overrides a merged one is not. Without merges (the usual case) any
+        // key already present is a repeat, so the set is needed only with them.
+        var ownKeys = Set<String>()
+        var i = 0
+        while i < pairs.count {
+            let pair = pairs[i]
+            defer { i += 1 }
             let key = try constructKey(pair.key, in: node, depth: depth)
-            let keyPath = path.appending(key)
-            if i >= node.mergedCount && recording {
-                if let first = ownKeys[key] {
+            var keyPath = path  // path.appending(key), without a temporary array
+            keyPath.components.append(.field(key))
+            if recording && i >= node.mergedCount {
+                let repeated = node.mergedCount == 0 ? object.contains(key) : !ownKeys.insert(key).inserted
+                if repeated {
+                    // The first occurrence's position is the one recorded so far.
                     duplicateKeys.append(
                         YAMLDuplicateKey(
-                            file: file, path: keyPath, mark: pair.key.start.sourceMark, firstMark: first.sourceMark))
-                } else {
-                    ownKeys[key] = pair.key.start
+                            file: file, path: keyPath, mark: pair.key.start.sourceMark,
+                            firstMark: locations.mark(for: keyPath)))
                 }
             }
             if recording { locations.record(pair.key.start.sourceMark, for: keyPath) }
@@ -210,10 +221,11 @@ struct YAMLConstructor {
     private func flatten(_ node: YAMLNode) throws(YAMLError) {
         guard !node.flattened, case .mapping(var pairs) = node.content else { return }
         node.flattened = true
-        var merged: [(key: YAMLNode, value: YAMLNode)] = []
+        var merged: [YAMLNode.Pair] = []
         var index = 0
         while index < pairs.count {
-            let (key, value) = pairs[index]
+            let key = pairs[index].key
+            let value = pairs[index].value
             if key.tag == .merge {
                 pairs.remove(at: index)
                 switch value.content {
@@ -221,7 +233,7 @@ struct YAMLConstructor {
                     try flatten(value)
                     if case .mapping(let valuePairs) = value.content { merged += valuePairs }
                 case .sequence(let subnodes):
-                    var submerge: [[(key: YAMLNode, value: YAMLNode)]] = []
+                    var submerge: [[YAMLNode.Pair]] = []
                     for subnode in subnodes {
                         guard case .mapping = subnode.content else {
                             throw error(
