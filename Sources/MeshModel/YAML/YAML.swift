@@ -93,7 +93,7 @@ public enum YAML {
                 file: file, maxDepth: limits.maxDepth,
                 budget: max(limits.maxExpandedValues, composer.nodeCount - nodesBefore),
                 documentStart: root.start.sourceMark)
-            let value = try constructor.construct(root)
+            let value = try constructor.constructDocument(root)
             try each(
                 YAMLDocument(value: value, locations: constructor.locations, duplicateKeys: constructor.duplicateKeys))
         }

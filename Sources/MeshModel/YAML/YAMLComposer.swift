@@ -23,6 +23,10 @@ final class YAMLNode {
     var complete = false
     var flattened = false
     var mergedCount = 0
+    /// How many values this node becomes once aliases are expanded (0: not yet known).
+    var expandedSize = 0
+    /// Constructed once already: its children's locations are recorded.
+    var visited = false
 
     init(tag: YAMLTag, content: Content, start: YAMLMark) {
         self.tag = tag

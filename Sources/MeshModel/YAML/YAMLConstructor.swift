@@ -11,7 +11,21 @@ struct YAMLConstructor {
     private(set) var locations: SourceLocations
     private(set) var duplicateKeys: [YAMLDuplicateKey] = []
     /// False while constructing a complex key, whose insides have no field path.
-    var recording = true
+    private var recording = true
+
+    /// Locations are recorded down to this depth. Each record hashes the
+    /// whole path, so deeper nesting (never seen in a real manifest) would
+    /// make hostile input quadratic; deeper paths fall back to an ancestor.
+    static let maxRecordedDepth = 64
+
+    /// Whether `node`'s children get locations, and marks it visited. A node
+    /// records once, at its first construction, which in document order is
+    /// where it is written; values reached again through an alias are
+    /// located where the alias is (the nearest recorded ancestor).
+    private func records(_ node: YAMLNode, depth: Int) -> Bool {
+        defer { node.visited = true }
+        return recording && !node.visited && depth < Self.maxRecordedDepth
+    }
 
     init(file: String?, maxDepth: Int, budget: Int, documentStart: SourceMark) {
         self.file = file
@@ -26,6 +40,42 @@ struct YAMLConstructor {
         YAMLError(
             file: file, mark: mark.sourceMark, message: message, context: context,
             contextMark: contextMark?.sourceMark)
+    }
+
+    /// The document's value. An alias bomb is refused before any work:
+    /// the graph is small, so its expanded size is cheap to count first.
+    mutating func constructDocument(_ root: YAMLNode) throws(YAMLError) -> JSONValue {
+        if try expandedSize(root, depth: 0) > budget {
+            throw error(
+                "the document expands to more than \(budget) values through aliases (an alias bomb?)", at: root.start)
+        }
+        return try construct(root)
+    }
+
+    /// Values `node` expands to (capped just above the budget), memoized per node.
+    private func expandedSize(_ node: YAMLNode, depth: Int) throws(YAMLError) -> Int {
+        if node.expandedSize > 0 { return node.expandedSize }
+        if depth > maxDepth { throw error("nesting deeper than \(maxDepth) levels (through aliases)", at: node.start) }
+        var size = 1
+        switch node.content {
+        case .scalar:
+            break
+        case .sequence(let items):
+            var i = 0
+            while i < items.count && size <= budget {
+                size += try expandedSize(items[i], depth: depth + 1)
+                i += 1
+            }
+        case .mapping(let pairs):
+            var i = 0
+            while i < pairs.count && size <= budget {
+                size += try expandedSize(pairs[i].key, depth: depth + 1)
+                size += try expandedSize(pairs[i].value, depth: depth + 1)
+                i += 1
+            }
+        }
+        node.expandedSize = min(size, budget + 1)
+        return node.expandedSize
     }
 
     mutating func construct(_ node: YAMLNode, path: FieldPath = .root, depth: Int = 0) throws(YAMLError) -> JSONValue {
@@ -119,14 +169,17 @@ struct YAMLConstructor {
         guard case .sequence(let items) = node.content else {
             throw error("expected a sequence node, but found \(node.kindName)", at: node.start)
         }
+        let record = records(node, depth: depth)
         var array: [JSONValue] = []
         array.reserveCapacity(items.count)
         var i = 0
         while i < items.count {
             let item = items[i]
-            var itemPath = path  // path.appending(index: i), without a temporary array
-            itemPath.components.append(.index(i))
-            if recording { locations.record(item.start.sourceMark, for: itemPath) }
+            var itemPath = path
+            if record {
+                itemPath.components.append(.index(i))  // path.appending(index: i), without a temporary array
+                locations.record(item.start.sourceMark, for: itemPath)
+            }
             array.append(try construct(item, path: itemPath, depth: depth + 1))
             i += 1
         }
@@ -139,6 +192,7 @@ struct YAMLConstructor {
         }
         try flatten(node)
         guard case .mapping(let pairs) = node.content else { return .null }
+        let record = records(node, depth: depth)
         var object = JSONObject()
         // A key written twice in this mapping is a duplicate; a key that
         // overrides a merged one is not. Without merges (the usual case) any
@@ -149,9 +203,9 @@ struct YAMLConstructor {
             let pair = pairs[i]
             defer { i += 1 }
             let key = try constructKey(pair.key, in: node, depth: depth)
-            var keyPath = path  // path.appending(key), without a temporary array
-            keyPath.components.append(.field(key))
-            if recording && i >= node.mergedCount {
+            var keyPath = path
+            if record { keyPath.components.append(.field(key)) }  // path.appending(key), without a temporary array
+            if record && i >= node.mergedCount {
                 let repeated = node.mergedCount == 0 ? object.contains(key) : !ownKeys.insert(key).inserted
                 if repeated {
                     // The first occurrence's position is the one recorded so far.
@@ -161,7 +215,7 @@ struct YAMLConstructor {
                             firstMark: locations.mark(for: keyPath)))
                 }
             }
-            if recording { locations.record(pair.key.start.sourceMark, for: keyPath) }
+            if record { locations.record(pair.key.start.sourceMark, for: keyPath) }
             object[key] = try construct(pair.value, path: keyPath, depth: depth + 1)
         }
         return .object(object)
@@ -194,6 +248,7 @@ struct YAMLConstructor {
                 "expected a sequence, but found \(node.kindName)", at: node.start, context: context,
                 contextMark: node.start)
         }
+        let record = records(node, depth: depth)
         var array: [JSONValue] = []
         for (i, item) in items.enumerated() {
             guard case .mapping(let pairs) = item.content else {
@@ -206,10 +261,13 @@ struct YAMLConstructor {
                     "expected a single mapping item, but found \(pairs.count) items", at: item.start,
                     context: context, contextMark: node.start)
             }
-            let itemPath = path.appending(index: i)
-            if recording { locations.record(item.start.sourceMark, for: itemPath) }
-            let key = try construct(pairs[0].key, path: itemPath.appending(index: 0), depth: depth + 2)
-            let value = try construct(pairs[0].value, path: itemPath.appending(index: 1), depth: depth + 2)
+            var itemPath = path
+            if record {
+                itemPath = path.appending(index: i)
+                locations.record(item.start.sourceMark, for: itemPath)
+            }
+            let key = try construct(pairs[0].key, path: itemPath, depth: depth + 2)
+            let value = try construct(pairs[0].value, path: itemPath, depth: depth + 2)
             array.append([key, value])
         }
         return .array(array)
@@ -219,15 +277,15 @@ struct YAMLConstructor {
     /// puts the merged pairs first, so the mapping's own keys win, and in a
     /// list the earlier mapping wins. Done once per node, in place.
     private func flatten(_ node: YAMLNode) throws(YAMLError) {
-        guard !node.flattened, case .mapping(var pairs) = node.content else { return }
+        guard !node.flattened, case .mapping(let pairs) = node.content else { return }
         node.flattened = true
         var merged: [YAMLNode.Pair] = []
-        var index = 0
-        while index < pairs.count {
-            let key = pairs[index].key
-            let value = pairs[index].value
+        var own: [YAMLNode.Pair] = []
+        own.reserveCapacity(pairs.count)
+        for pair in pairs {
+            let key = pair.key
+            let value = pair.value
             if key.tag == .merge {
-                pairs.remove(at: index)
                 switch value.content {
                 case .mapping:
                     try flatten(value)
@@ -251,11 +309,11 @@ struct YAMLConstructor {
                 }
             } else {
                 if key.tag == .value { key.tag = .str }
-                index += 1
+                own.append(pair)
             }
         }
         node.mergedCount = merged.count
-        node.content = .mapping(merged + pairs)
+        node.content = .mapping(merged + own)
     }
 }
 

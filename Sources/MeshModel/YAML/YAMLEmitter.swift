@@ -173,16 +173,21 @@ struct YAMLEmitter {
                     i += length
                 }
             }
-            singleQuotedAllowed = !hasLineFeed && !hasOtherBreak && !hasSpecial
+            // A tab is legal in single quotes but invisible there: "\t" says what it is.
+            singleQuotedAllowed = !hasLineFeed && !hasOtherBreak && !hasSpecial && !hasTab
             literalAllowed = hasLineFeed && !hasOtherBreak && !hasSpecial && hasNonLineFeedContent
+            // `--port` is plain (a dash followed by a non-space), `- x` and `-` are not;
+            // `---` and `...` would end a document at the start of a line.
+            let dashStart = first == UInt8(ascii: "-") && u.count > 1 && u[1] != 0x20
+            let documentMarker = u.count >= 3 && (first == 0x2D || first == 0x2E) && u[1] == first && u[2] == first
             plainAllowed =
-                singleQuotedAllowed && !hasTab && !hasColonSpace && !hasSpaceHash && first != 0x20 && last != 0x20
-                && !Analysis.isIndicator(first) && !(u.count >= 3 && u[0] == 0x2E && u[1] == 0x2E && u[2] == 0x2E)
+                singleQuotedAllowed && !hasColonSpace && !hasSpaceHash && first != 0x20 && last != 0x20
+                && (dashStart || !Analysis.isIndicator(first)) && !documentMarker
                 && YAMLResolver.resolve(u) == .str && !Analysis.otherResolversSeeANonString(u)
         }
 
-        /// Characters that cannot start a plain scalar (PyYAML's emitter is
-        /// a little more permissive for `-`, `?` and `:`; quoting is always safe).
+        /// Characters that cannot start a plain scalar (PyYAML also allows
+        /// `?` and `:` before a non-space in the block context; quoting them is simpler).
         static func isIndicator(_ b: UInt8) -> Bool {
             switch b {
             case UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "["),

@@ -43,8 +43,15 @@ struct YAMLScanner {
     private var indents: [Int] = []
     private var allowSimpleKey = true
     private var headSettled = false
-    /// At most one per flow level; almost always zero to two entries.
-    private var possibleSimpleKeys: [SimpleKey] = []
+    /// Possible simple keys, at most one per flow level, in the order they
+    /// were saved, which is also position, token-number and flow-level
+    /// order. So the stale ones (on an earlier line or over 1024 characters
+    /// back) are always a prefix, the nearest is the first, and the current
+    /// level's key is the last: every operation is O(1) amortized, even for
+    /// one long line of deeply nested flow collections (PyYAML scans them all).
+    private var simpleKeys: [SimpleKey] = []
+    /// Entries before this index are dropped (a queue's head).
+    private var simpleKeysHead = 0
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, file: String?, maxFlowDepth: Int) {
         reader = YAMLCursor(bytes)
@@ -100,10 +107,10 @@ struct YAMLScanner {
     private mutating func needMoreTokens() throws(YAMLError) -> Bool {
         if done { return false }
         if head == tokens.count { return true }
-        if possibleSimpleKeys.count == 0 { return false }
+        if simpleKeysHead == simpleKeys.count { return false }
         // The current token may be a simple key: look further to find its ':'.
         try staleSimpleKeys()
-        return Self.nextPossibleSimpleKey(possibleSimpleKeys) == tokensTaken
+        return simpleKeysHead < simpleKeys.count && simpleKeys[simpleKeysHead].tokenNumber == tokensTaken
     }
 
     private mutating func fetchMoreTokens() throws(YAMLError) {
@@ -143,33 +150,26 @@ struct YAMLScanner {
 
     // MARK: Simple keys
 
-    private static func nextPossibleSimpleKey(_ possibleSimpleKeys: [SimpleKey]) -> Int? {
-        var minimum = Int.max
-        var i = 0
-        while i < possibleSimpleKeys.count {
-            minimum = min(minimum, possibleSimpleKeys[i].tokenNumber)
-            i += 1
-        }
-        return minimum == Int.max ? nil : minimum
-    }
-
     /// Drops possible simple keys that can no longer be keys: a simple key
     /// is limited to one line and 1024 characters.
     private mutating func staleSimpleKeys() throws(YAMLError) {
-        var i = 0
-        while i < possibleSimpleKeys.count {
-            let key = possibleSimpleKeys[i]
-            if key.mark.line != reader.mark.line || reader.mark.characterIndex - key.mark.characterIndex > 1024 {
-                if key.required {
-                    throw error(
-                        "could not find expected ':'", at: reader.mark, context: "while scanning a simple key",
-                        contextMark: key.mark)
-                }
-                possibleSimpleKeys.swapAt(i, possibleSimpleKeys.count - 1)
-                possibleSimpleKeys.remove(at: possibleSimpleKeys.count - 1)
-            } else {
-                i += 1
+        while simpleKeysHead < simpleKeys.count {
+            let key = simpleKeys[simpleKeysHead]
+            guard key.mark.line != reader.mark.line || reader.mark.characterIndex - key.mark.characterIndex > 1024
+            else { break }
+            if key.required {
+                throw error(
+                    "could not find expected ':'", at: reader.mark, context: "while scanning a simple key",
+                    contextMark: key.mark)
             }
+            simpleKeysHead += 1
+        }
+        if simpleKeysHead == simpleKeys.count {
+            simpleKeys.removeAll(keepingCapacity: true)
+            simpleKeysHead = 0
+        } else if simpleKeysHead > 64 && simpleKeysHead * 2 > simpleKeys.count {
+            simpleKeys.removeFirst(simpleKeysHead)
+            simpleKeysHead = 0
         }
     }
 
@@ -177,20 +177,25 @@ struct YAMLScanner {
         let required = flowLevel == 0 && indent == reader.column
         guard allowSimpleKey else { return }
         try removePossibleSimpleKey()
-        possibleSimpleKeys.append(
+        simpleKeys.append(
             SimpleKey(
                 flowLevel: flowLevel, tokenNumber: tokensTaken + tokens.count - head, required: required, mark: reader.mark))
     }
 
+    /// The current flow level's possible key, which can only be the last one.
+    private mutating func takeSimpleKeyAtCurrentLevel() -> SimpleKey? {
+        guard simpleKeysHead < simpleKeys.count, simpleKeys[simpleKeys.count - 1].flowLevel == flowLevel else {
+            return nil
+        }
+        return simpleKeys.remove(at: simpleKeys.count - 1)
+    }
+
     private mutating func removePossibleSimpleKey() throws(YAMLError) {
-        guard let i = possibleSimpleKeys.firstIndex(where: { $0.flowLevel == flowLevel }) else { return }
-        let key = possibleSimpleKeys[i]
+        guard let key = takeSimpleKeyAtCurrentLevel() else { return }
         if key.required {
             throw error(
                 "could not find expected ':'", at: reader.mark, context: "while scanning a simple key", contextMark: key.mark)
         }
-        possibleSimpleKeys.swapAt(i, possibleSimpleKeys.count - 1)
-        possibleSimpleKeys.remove(at: possibleSimpleKeys.count - 1)
     }
 
     // MARK: Indentation
@@ -217,7 +222,8 @@ struct YAMLScanner {
         unwindIndent(-1)
         try removePossibleSimpleKey()
         allowSimpleKey = false
-        possibleSimpleKeys = []
+        simpleKeys = []
+        simpleKeysHead = 0
         tokens.append(YAMLToken(id: .streamEnd, start: reader.mark, end: reader.mark))
         done = true
     }
@@ -294,11 +300,8 @@ struct YAMLScanner {
     }
 
     private mutating func fetchValue() throws(YAMLError) {
-        if let i = possibleSimpleKeys.firstIndex(where: { $0.flowLevel == flowLevel }) {
+        if let key = takeSimpleKeyAtCurrentLevel() {
             // The saved scalar (or collection) was a key: insert KEY before it.
-            let key = possibleSimpleKeys[i]
-            possibleSimpleKeys.swapAt(i, possibleSimpleKeys.count - 1)
-            possibleSimpleKeys.remove(at: possibleSimpleKeys.count - 1)
             let position = head + key.tokenNumber - tokensTaken
             tokens.insert(YAMLToken(id: .key, start: key.mark, end: key.mark), at: position)
             if flowLevel == 0 && addIndent(key.mark.column) {
