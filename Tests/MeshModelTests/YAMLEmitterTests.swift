@@ -148,16 +148,23 @@ import Testing
         switch choice {
         case 0: return .null
         case 1: return .bool(Bool.random(using: &generator))
-        case 2: return .int(Int.random(in: Int.min...Int.max, using: &generator) >> Int.random(in: 0..<64, using: &generator))
+        case 2:
+            return .int(
+                Int.random(in: Int.min...Int.max, using: &generator) >> Int.random(in: 0..<64, using: &generator))
         case 3:
-            let special: [Double] = [0, -0.0, 1e16, 1e-5, 0.1, .infinity, -.infinity, .nan, 1e300, 5e-324, 123456.789]
+            let special: [Double] = [
+                0, -0.0, 1e16, 1e-5, 0.1, .infinity, -.infinity, .nan, 1e300, .leastNonzeroMagnitude, 123456.789,
+            ]
             return .double(
                 Bool.random(using: &generator)
                     ? special.randomElement(using: &generator)!
                     : Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &generator)))
         case 4, 5: return .string(randomString(using: &generator))
         case 6:
-            return .array((0..<Int.random(in: 0...3, using: &generator)).map { _ in randomValue(depth: depth + 1, using: &generator) })
+            return .array(
+                (0..<Int.random(in: 0...3, using: &generator)).map { _ in
+                    randomValue(depth: depth + 1, using: &generator)
+                })
         default:
             var object = JSONObject()
             for _ in 0..<Int.random(in: 0...4, using: &generator) {

@@ -46,9 +46,13 @@ import Testing
         #expect(locations.mark(for: "metadata.labels.version") == SourceMark(line: 6, column: 26))
         #expect(locations.mark(for: "spec.template.spec.containers[0]") == SourceMark(line: 12, column: 9))
         #expect(locations.mark(for: "spec.template.spec.containers[0].image") == SourceMark(line: 13, column: 9))
-        #expect(locations.mark(for: "spec.template.spec.containers[0].ports[0].containerPort") == SourceMark(line: 15, column: 13))
+        #expect(
+            locations.mark(for: "spec.template.spec.containers[0].ports[0].containerPort")
+                == SourceMark(line: 15, column: 13))
         // Map keys in a path (`[app]`) find the same entries as fields.
-        #expect(locations.position(of: FieldPath.root.appending("metadata").appending("labels").appending(key: "app")) == "reviews.yaml:6")
+        #expect(
+            locations.position(of: FieldPath.root.appending("metadata").appending("labels").appending(key: "app"))
+                == "reviews.yaml:6")
         // A missing field is reported where its parent is.
         #expect(locations.position(of: "spec.template.spec.containers[0].resources.limits") == "reviews.yaml:12")
         #expect(documents[1].locations.position(of: "metadata.name") == "reviews.yaml:20")
@@ -85,10 +89,11 @@ import Testing
         let document = try YAML.load(text, file: "dup.yaml")
         #expect(document.value["metadata"]?["name"] == "b")
         #expect(document.value["metadata"]?["labels"] == ["app": "y"])
-        #expect(document.duplicateKeys.map(\.description) == [
-            "dup.yaml:3:20: metadata.labels.app: duplicate key (first at 3:12); the last value wins",
-            "dup.yaml:4:3: metadata.name: duplicate key (first at 2:3); the last value wins",
-        ])
+        #expect(
+            document.duplicateKeys.map(\.description) == [
+                "dup.yaml:3:20: metadata.labels.app: duplicate key (first at 3:12); the last value wins",
+                "dup.yaml:4:3: metadata.name: duplicate key (first at 2:3); the last value wins",
+            ])
     }
 
     @Test func loadOfOneDocument() throws {
@@ -99,7 +104,10 @@ import Testing
         do {
             _ = try YAML.load("a: 1\n---\nb: 2\n", file: "two.yaml")
         } catch {
-            #expect(error.description == "two.yaml:3:1: expected a single document in the stream, but found another document (the first document started at 1:1)")
+            #expect(
+                error.description
+                    == "two.yaml:3:1: expected a single document in the stream, but found another document (the first document started at 1:1)"
+            )
         }
     }
 
@@ -112,20 +120,41 @@ import Testing
     @Test(arguments: [
         ("a: b: c\n", "deploy.yaml:1:5: mapping values are not allowed here"),
         ("a: *foo\n", "deploy.yaml:1:4: found undefined alias \"foo\""),
-        ("a:\n\tb: 1\n", "deploy.yaml:2:1: found character '\\t' that cannot start any token (while scanning for the next token)"),
+        (
+            "a:\n\tb: 1\n",
+            "deploy.yaml:2:1: found character '\\t' that cannot start any token (while scanning for the next token)"
+        ),
         // As PyYAML words it: the less indented key starts a mapping the parser cannot place.
-        ("spec:\n  replicas: 1\n image: x\n", "deploy.yaml:3:2: expected <block end>, but found '<block mapping start>' (while parsing a block mapping started at 1:1)"),
-        ("a: \"unterminated\n", "deploy.yaml:2:1: found unexpected end of stream (while scanning a quoted scalar started at 1:4)"),
-        ("a: [1, 2\nb: 3\n", "deploy.yaml:2:2: expected ',' or ']', but got ':' (while parsing a flow sequence started at 1:4)"),
-        ("- a\nb: c\n", "deploy.yaml:2:1: expected <block end>, but found '?' (while parsing a block collection started at 1:1)"),
-        ("a: \"\\q\"\n", "deploy.yaml:1:6: found unknown escape character 'q' (while scanning a double-quoted scalar started at 1:4)"),
+        (
+            "spec:\n  replicas: 1\n image: x\n",
+            "deploy.yaml:3:2: expected <block end>, but found '<block mapping start>' (while parsing a block mapping started at 1:1)"
+        ),
+        (
+            "a: \"unterminated\n",
+            "deploy.yaml:2:1: found unexpected end of stream (while scanning a quoted scalar started at 1:4)"
+        ),
+        (
+            "a: [1, 2\nb: 3\n",
+            "deploy.yaml:2:2: expected ',' or ']', but got ':' (while parsing a flow sequence started at 1:4)"
+        ),
+        (
+            "- a\nb: c\n",
+            "deploy.yaml:2:1: expected <block end>, but found '?' (while parsing a block collection started at 1:1)"
+        ),
+        (
+            "a: \"\\q\"\n",
+            "deploy.yaml:1:6: found unknown escape character 'q' (while scanning a double-quoted scalar started at 1:4)"
+        ),
         ("a: !e!x y\n", "deploy.yaml:1:4: found undefined tag handle '!e!' (while parsing a node)"),
         ("? [a]\n: b\n", "deploy.yaml:1:3: found unhashable key (while constructing a mapping started at 1:1)"),
         ("a: &x 1\nb: &x 2\n", "deploy.yaml:2:4: found duplicate anchor \"x\"; first occurrence at 1:4"),
         ("a: &a [*a]\n", "deploy.yaml:1:8: found recursive alias \"a\": the node contains itself"),
         ("when: 2021-02-30\n", "deploy.yaml:1:7: invalid timestamp \"2021-02-30\": day is out of range for month"),
         ("a: !!int x\n", "deploy.yaml:1:4: invalid integer \"x\""),
-        ("x: !<tag:example.com,2000:t> 1\n", "deploy.yaml:1:4: could not determine a constructor for the tag 'tag:example.com,2000:t'"),
+        (
+            "x: !<tag:example.com,2000:t> 1\n",
+            "deploy.yaml:1:4: could not determine a constructor for the tag 'tag:example.com,2000:t'"
+        ),
         ("a: b\u{1}\n", "deploy.yaml:1:5: unacceptable character #x0001: special characters are not allowed"),
     ])
     func errorsSayWhatAndWhere(text: String, expected: String) {
@@ -171,13 +200,19 @@ import Testing
     }
 
     @Test func integersBeyondIntBecomeDoubles() throws {
-        let value = try YAML.load("[9223372036854775807, 9223372036854775808, -9223372036854775808, 0x10000000000000001]").value
-        #expect(value == [.int(Int.max), .double(9_223_372_036_854_775_808), .int(Int.min), .double(18_446_744_073_709_551_616)])
+        let value = try YAML.load(
+            "[9223372036854775807, 9223372036854775808, -9223372036854775808, 0x10000000000000001]"
+        ).value
+        #expect(
+            value == [
+                .int(Int.max), .double(9_223_372_036_854_775_808), .int(Int.min), .double(18_446_744_073_709_551_616),
+            ])
     }
 
     @Test func timestampsKeepTheirText() throws {
-        #expect(try YAML.load("- 2001-12-14t21:59:43.10-05:00\n- !!timestamp 2001-1-2").value
-            == ["2001-12-14t21:59:43.10-05:00", "2001-1-2"])
+        #expect(
+            try YAML.load("- 2001-12-14t21:59:43.10-05:00\n- !!timestamp 2001-1-2").value
+                == ["2001-12-14t21:59:43.10-05:00", "2001-1-2"])
     }
 
     @Test func binaryBecomesCanonicalBase64() throws {
@@ -195,7 +230,10 @@ import Testing
             _ = try YAML.loadAll(text, file: "bomb.yaml")
             Issue.record("a billion laughs loaded")
         } catch {
-            #expect(error.description == "bomb.yaml:1:1: the document expands to more than 1000000 values through aliases (an alias bomb?)")
+            #expect(
+                error.description
+                    == "bomb.yaml:1:1: the document expands to more than 1000000 values through aliases (an alias bomb?)"
+            )
         }
     }
 
@@ -228,7 +266,11 @@ import Testing
     @Test func survivesMutatedInput() throws {
         var generator = SeededGenerator(seed: 42)
         let files = try YAMLDifferentialTests.corpus("yaml") + YAMLDifferentialTests.corpus("yaml/errors")
-        let pieces: [[UInt8]] = [":", "- ", "? ", "\n", "\t", "'", "\"", "[", "{", "]", "}", "&a", "*a", "!!", "|", ">-", "#", "\\", "<<: ", "---\n", "\r", " "]
+        let pieces: [[UInt8]] =
+            [
+                ":", "- ", "? ", "\n", "\t", "'", "\"", "[", "{", "]", "}", "&a", "*a", "!!", "|", ">-", "#", "\\",
+                "<<: ", "---\n", "\r", " ",
+            ]
             .map { Array($0.utf8) } + [[0xC3], [0xE2, 0x80, 0xA8], [0xEF, 0xBB, 0xBF], [0]]
         var loaded = 0
         var failed = 0

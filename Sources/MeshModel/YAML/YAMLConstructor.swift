@@ -95,7 +95,9 @@ struct YAMLConstructor {
             return .null
         case .bool:
             let text = try Self.scalarText(node, file: file)
-            guard let b = YAMLResolver.bool(text) else { throw error("invalid boolean \(quoted(text))", at: node.start) }
+            guard let b = YAMLResolver.bool(text) else {
+                throw error("invalid boolean \(quoted(text))", at: node.start)
+            }
             return .bool(b)
         case .int:
             let text = try Self.scalarText(node, file: file)
@@ -159,13 +161,17 @@ struct YAMLConstructor {
             return text
         case .mapping(let pairs):
             if let pair = pairs.first(where: { $0.key.tag == .value }) { return try scalarText(pair.value, file: file) }
-            throw YAMLError(file: file, mark: node.start.sourceMark, message: "expected a scalar node, but found mapping")
+            throw YAMLError(
+                file: file, mark: node.start.sourceMark, message: "expected a scalar node, but found mapping")
         case .sequence:
-            throw YAMLError(file: file, mark: node.start.sourceMark, message: "expected a scalar node, but found sequence")
+            throw YAMLError(
+                file: file, mark: node.start.sourceMark, message: "expected a scalar node, but found sequence")
         }
     }
 
-    private mutating func constructSequence(_ node: YAMLNode, path: FieldPath, depth: Int) throws(YAMLError) -> JSONValue {
+    private mutating func constructSequence(_ node: YAMLNode, path: FieldPath, depth: Int) throws(YAMLError)
+        -> JSONValue
+    {
         guard case .sequence(let items) = node.content else {
             throw error("expected a sequence node, but found \(node.kindName)", at: node.start)
         }
@@ -186,7 +192,8 @@ struct YAMLConstructor {
         return .array(array)
     }
 
-    private mutating func constructMapping(_ node: YAMLNode, path: FieldPath, depth: Int) throws(YAMLError) -> JSONValue {
+    private mutating func constructMapping(_ node: YAMLNode, path: FieldPath, depth: Int) throws(YAMLError) -> JSONValue
+    {
         guard case .mapping = node.content else {
             throw error("expected a mapping node, but found \(node.kindName)", at: node.start)
         }

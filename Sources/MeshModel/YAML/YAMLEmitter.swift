@@ -121,7 +121,9 @@ struct YAMLEmitter {
         let analysis = Analysis(s)
         if analysis.plainAllowed { return s }
         if allowLiteral && analysis.literalAllowed { return literal(s, indent: indent) }
-        if analysis.singleQuotedAllowed { return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") + "'" }
+        if analysis.singleQuotedAllowed {
+            return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") + "'"
+        }
         return doubleQuoted(s)
     }
 
@@ -205,8 +207,12 @@ struct YAMLEmitter {
         /// `0o17`, `+.5` (YAML 1.2 numbers).
         static func otherResolversSeeANonString(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
             func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-            func isHex(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "f")) }
-            if u.count == 1 && [UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "n"), UInt8(ascii: "N")].contains(u[0]) {
+            func isHex(_ b: UInt8) -> Bool {
+                isDigit(b) || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "f"))
+            }
+            if u.count == 1
+                && [UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "n"), UInt8(ascii: "N")].contains(u[0])
+            {
                 return true
             }
             var i = 0
@@ -217,7 +223,8 @@ struct YAMLEmitter {
             }
             if u.count > 2 && u[0] == UInt8(ascii: "0") && (u[1] == UInt8(ascii: "o") || u[1] == UInt8(ascii: "x")) {
                 i = 2
-                return digits(u[1] == UInt8(ascii: "o") ? { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "7") } : isHex)
+                return digits(
+                    u[1] == UInt8(ascii: "o") ? { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "7") } : isHex)
                     > 0 && i == u.count
             }
             // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?

@@ -33,8 +33,10 @@ struct YAMLEvent {
 ///     indentless_sequence ::= (BLOCK-ENTRY block_node?)+
 ///     block_mapping     ::= BLOCK-MAPPING-START ((KEY block_node_or_indentless_sequence?)?
 ///                           (VALUE block_node_or_indentless_sequence?)?)* BLOCK-END
-///     flow_sequence     ::= FLOW-SEQUENCE-START (flow_sequence_entry FLOW-ENTRY)* flow_sequence_entry? FLOW-SEQUENCE-END
-///     flow_mapping      ::= FLOW-MAPPING-START (flow_mapping_entry FLOW-ENTRY)* flow_mapping_entry? FLOW-MAPPING-END
+///     flow_sequence     ::= FLOW-SEQUENCE-START (flow_sequence_entry FLOW-ENTRY)*
+///                           flow_sequence_entry? FLOW-SEQUENCE-END
+///     flow_mapping      ::= FLOW-MAPPING-START (flow_mapping_entry FLOW-ENTRY)*
+///                           flow_mapping_entry? FLOW-MAPPING-END
 struct YAMLParser {
     enum State {
         case streamStart, implicitDocumentStart, documentStart, documentEnd, documentContent

@@ -34,8 +34,8 @@ struct YAMLScanner {
     let file: String?
     let maxFlowDepth: Int
 
-    var done = false
-    var flowLevel = 0
+    private var done = false
+    private var flowLevel = 0
     private var tokens: [YAMLToken] = []
     private var head = 0
     private var tokensTaken = 0
@@ -96,7 +96,8 @@ struct YAMLScanner {
         return token
     }
 
-    func error(_ message: String, at mark: YAMLMark, context: String? = nil, contextMark: YAMLMark? = nil) -> YAMLError {
+    func error(_ message: String, at mark: YAMLMark, context: String? = nil, contextMark: YAMLMark? = nil) -> YAMLError
+    {
         YAMLError(
             file: file, mark: mark.sourceMark, message: message, context: context,
             contextMark: contextMark?.sourceMark)
@@ -122,8 +123,9 @@ struct YAMLScanner {
         let ch = reader.peek()
         if reader.index >= reader.bytes.count { return try fetchStreamEnd() }
         if ch == 0x25 && reader.column == 0 { return try fetchDirective() }  // %
-        if ch == 0x2D && reader.isDocumentIndicatorAtColumnZero() { return try fetchDocumentIndicator(.documentStart) }  // -
-        if ch == 0x2E && reader.isDocumentIndicatorAtColumnZero() { return try fetchDocumentIndicator(.documentEnd) }  // .
+        if (ch == 0x2D || ch == 0x2E) && reader.isDocumentIndicatorAtColumnZero() {  // --- or ...
+            return try fetchDocumentIndicator(ch == 0x2D ? .documentStart : .documentEnd)
+        }
         switch ch {
         case 0x5B: return try fetchFlowCollectionStart(.flowSequenceStart)  // [
         case 0x7B: return try fetchFlowCollectionStart(.flowMappingStart)  // {
@@ -144,7 +146,8 @@ struct YAMLScanner {
         }
         if Self.checkPlain(reader, flowLevel: flowLevel) { return try fetchPlain() }
         throw error(
-            "found character \(reader.describeCharacter(at: reader.index)) that cannot start any token", at: reader.mark,
+            "found character \(reader.describeCharacter(at: reader.index)) that cannot start any token",
+            at: reader.mark,
             context: "while scanning for the next token")
     }
 
@@ -179,7 +182,8 @@ struct YAMLScanner {
         try removePossibleSimpleKey()
         simpleKeys.append(
             SimpleKey(
-                flowLevel: flowLevel, tokenNumber: tokensTaken + tokens.count - head, required: required, mark: reader.mark))
+                flowLevel: flowLevel, tokenNumber: tokensTaken + tokens.count - head, required: required,
+                mark: reader.mark))
     }
 
     /// The current flow level's possible key, which can only be the last one.
@@ -194,7 +198,8 @@ struct YAMLScanner {
         guard let key = takeSimpleKeyAtCurrentLevel() else { return }
         if key.required {
             throw error(
-                "could not find expected ':'", at: reader.mark, context: "while scanning a simple key", contextMark: key.mark)
+                "could not find expected ':'", at: reader.mark, context: "while scanning a simple key",
+                contextMark: key.mark)
         }
     }
 
@@ -277,7 +282,9 @@ struct YAMLScanner {
     private mutating func fetchBlockEntry() throws(YAMLError) {
         if flowLevel == 0 {
             if !allowSimpleKey { throw error("sequence entries are not allowed here", at: reader.mark) }
-            if addIndent(reader.column) { tokens.append(YAMLToken(id: .blockSequenceStart, start: reader.mark, end: reader.mark)) }
+            if addIndent(reader.column) {
+                tokens.append(YAMLToken(id: .blockSequenceStart, start: reader.mark, end: reader.mark))
+            }
         }
         // A '-' in the flow context is an error the parser reports.
         allowSimpleKey = true
@@ -290,7 +297,9 @@ struct YAMLScanner {
     private mutating func fetchKey() throws(YAMLError) {
         if flowLevel == 0 {
             if !allowSimpleKey { throw error("mapping keys are not allowed here", at: reader.mark) }
-            if addIndent(reader.column) { tokens.append(YAMLToken(id: .blockMappingStart, start: reader.mark, end: reader.mark)) }
+            if addIndent(reader.column) {
+                tokens.append(YAMLToken(id: .blockMappingStart, start: reader.mark, end: reader.mark))
+            }
         }
         allowSimpleKey = flowLevel == 0
         try removePossibleSimpleKey()
@@ -312,7 +321,9 @@ struct YAMLScanner {
             // Part of a complex key (`? key` then `: value`).
             if flowLevel == 0 {
                 if !allowSimpleKey { throw error("mapping values are not allowed here", at: reader.mark) }
-                if addIndent(reader.column) { tokens.append(YAMLToken(id: .blockMappingStart, start: reader.mark, end: reader.mark)) }
+                if addIndent(reader.column) {
+                    tokens.append(YAMLToken(id: .blockMappingStart, start: reader.mark, end: reader.mark))
+                }
             }
             allowSimpleKey = flowLevel == 0
             try removePossibleSimpleKey()
@@ -378,7 +389,9 @@ struct YAMLScanner {
     /// Skips spaces, comments and line breaks (not tabs: PyYAML does not
     /// allow a tab to precede a token). A BOM is skipped at the very start.
     private mutating func scanToNextToken() {
-        if reader.index == 0 && reader.peek() == 0xEF && reader.peek(1) == 0xBB && reader.peek(2) == 0xBF { reader.forward(3) }
+        if reader.index == 0 && reader.peek() == 0xEF && reader.peek(1) == 0xBB && reader.peek(2) == 0xBF {
+            reader.forward(3)
+        }
         while true {
             reader.skipSpaces()
             if reader.peek() == 0x23 { reader.skipToBreak() }  // '#'
@@ -423,14 +436,16 @@ struct YAMLScanner {
         while Self.isNameCharacter(reader.peek(length)) { length += 1 }
         if length == 0 {
             throw error(
-                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
+                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: "while scanning a directive", contextMark: start)
         }
         let value = reader.text(reader.index, reader.index + length)
         reader.forward(length)
         if !reader.isSpaceOrEnd(reader.index) {
             throw error(
-                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
+                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: "while scanning a directive", contextMark: start)
         }
         return value
@@ -493,7 +508,8 @@ struct YAMLScanner {
         if reader.peek() == UInt8(ascii: "#") { reader.skipToBreak() }
         if !reader.isBreakOrEnd(reader.index) {
             throw error(
-                "expected a comment or a line break, but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
+                "expected a comment or a line break, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: context, contextMark: start)
         }
         _ = reader.scanLineBreak()
@@ -509,7 +525,8 @@ struct YAMLScanner {
         while Self.isNameCharacter(reader.peek(length)) { length += 1 }
         if length == 0 {
             throw error(
-                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
+                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: "while scanning an \(name)", contextMark: start)
         }
         let value = reader.text(reader.index, reader.index + length)
@@ -517,11 +534,14 @@ struct YAMLScanner {
         let ch = reader.peek()
         let allowedAfter: Bool =
             reader.isBlankOrEnd(reader.index)
-            || [UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"),
-                UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: "`")].contains(ch)
+            || [
+                UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"),
+                UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: "`"),
+            ].contains(ch)
         if !allowedAfter {
             throw error(
-                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
+                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: "while scanning an \(name)", contextMark: start)
         }
         return YAMLToken(id: id, start: start, end: reader.mark, value: value)
@@ -539,7 +559,8 @@ struct YAMLScanner {
             suffix = try scanTagURI(context: "tag", start)
             if reader.peek() != UInt8(ascii: ">") {
                 throw error(
-                    "expected '>', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark, context: "while parsing a tag",
+                    "expected '>', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
+                    context: "while parsing a tag",
                     contextMark: start)
             }
             reader.forward()
@@ -569,7 +590,8 @@ struct YAMLScanner {
         }
         if !reader.isSpaceOrEnd(reader.index) {
             throw error(
-                "expected ' ', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark, context: "while scanning a tag",
+                "expected ' ', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
+                context: "while scanning a tag",
                 contextMark: start)
         }
         return YAMLToken(id: .tag, start: start, end: reader.mark, value: suffix, handle: handle)
@@ -637,9 +659,10 @@ struct YAMLScanner {
             reader.forward()
             guard let high = Self.hexValue(reader.peek()), let low = Self.hexValue(reader.peek(1)) else {
                 let bad = Self.hexValue(reader.peek()) == nil ? reader.index : reader.index + 1
+                let found = reader.describeCharacter(at: bad)
                 throw error(
-                    "expected URI escape sequence of 2 hexadecimal numbers, but found \(reader.describeCharacter(at: bad))",
-                    at: reader.mark, context: "while scanning a \(context)", contextMark: start)
+                    "expected URI escape sequence of 2 hexadecimal numbers, but found \(found)", at: reader.mark,
+                    context: "while scanning a \(context)", contextMark: start)
             }
             codes.append(UInt8(high << 4 | low))
             reader.forward(2)
@@ -730,12 +753,17 @@ struct YAMLScanner {
             chomping = ch == UInt8(ascii: "+")
             reader.forward()
             if let d = digit(reader.peek()) {
-                if d == 0 { throw error(zeroMessage, at: reader.mark, context: "while scanning a block scalar", contextMark: start) }
+                if d == 0 {
+                    throw error(
+                        zeroMessage, at: reader.mark, context: "while scanning a block scalar", contextMark: start)
+                }
                 increment = d
                 reader.forward()
             }
         } else if let d = digit(ch) {
-            if d == 0 { throw error(zeroMessage, at: reader.mark, context: "while scanning a block scalar", contextMark: start) }
+            if d == 0 {
+                throw error(zeroMessage, at: reader.mark, context: "while scanning a block scalar", contextMark: start)
+            }
             increment = d
             reader.forward()
             ch = reader.peek()
@@ -746,7 +774,8 @@ struct YAMLScanner {
         }
         if !reader.isSpaceOrEnd(reader.index) {
             throw error(
-                "expected chomping or indentation indicators, but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
+                "expected chomping or indentation indicators, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: "while scanning a block scalar", contextMark: start)
         }
         return (chomping, increment)
@@ -808,7 +837,8 @@ struct YAMLScanner {
             let base = reader.base
             while i < reader.count {
                 let b = base[i]
-                if b == UInt8(ascii: "'") || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x20 || b == 0x09
+                if b == UInt8(ascii: "'") || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x20
+                    || b == 0x09
                     || b == 0x0A || b == 0x0D || (b >= 0x80 && reader.isBreak(i))
                 {
                     break
@@ -823,7 +853,9 @@ struct YAMLScanner {
             if !double && ch == UInt8(ascii: "'") && reader.peek(1) == UInt8(ascii: "'") {
                 chunks.append(UInt8(ascii: "'"))
                 reader.forward(2)
-            } else if (double && ch == UInt8(ascii: "'")) || (!double && (ch == UInt8(ascii: "\"") || ch == UInt8(ascii: "\\"))) {
+            } else if (double && ch == UInt8(ascii: "'"))
+                || (!double && (ch == UInt8(ascii: "\"") || ch == UInt8(ascii: "\\")))
+            {
                 chunks.append(ch)
                 reader.forward()
             } else if double && ch == UInt8(ascii: "\\") {
@@ -876,16 +908,18 @@ struct YAMLScanner {
             var code: UInt32 = 0
             for k in 0..<length {
                 guard let digit = Self.hexValue(reader.peek(k)) else {
+                    let found = reader.describeCharacter(at: reader.index + k)
                     throw error(
-                        "expected escape sequence of \(length) hexadecimal numbers, but found \(reader.describeCharacter(at: reader.index + k))",
+                        "expected escape sequence of \(length) hexadecimal numbers, but found \(found)",
                         at: reader.mark, context: "while scanning a double-quoted scalar", contextMark: start)
                 }
                 code = code << 4 | digit
             }
             guard let scalar = Unicode.Scalar(code) else {
+                let escape = "\\" + String(UnicodeScalar(ch)) + reader.text(reader.index, reader.index + length)
                 throw error(
-                    "escape sequence \\\(String(UnicodeScalar(ch)))\(reader.text(reader.index, reader.index + length)) is not a Unicode scalar value",
-                    at: reader.mark, context: "while scanning a double-quoted scalar", contextMark: start)
+                    "escape sequence \(escape) is not a Unicode scalar value", at: reader.mark,
+                    context: "while scanning a double-quoted scalar", contextMark: start)
             }
             chunks += Array(String(Character(scalar)).utf8)
             reader.forward(length)
@@ -976,7 +1010,8 @@ struct YAMLScanner {
                     }
                 }
                 // In the flow context: , ? [ ] { }
-                if flowLevel != 0 && (ch == 0x2C || ch == 0x3F || ch == 0x5B || ch == 0x5D || ch == 0x7B || ch == 0x7D) {
+                if flowLevel != 0 && (ch == 0x2C || ch == 0x3F || ch == 0x5B || ch == 0x5D || ch == 0x7B || ch == 0x7D)
+                {
                     break
                 }
                 i += 1
