@@ -37,4 +37,49 @@ static inline int meshlab_unshare(int flags) {
     return (int)syscall(SYS_unshare, flags);
 }
 
+// ---- Linux items for MeshSystem ------------------------------------------
+// Swift's Glibc module has no epoll/eventfd, and glibc declares its GNU
+// extensions (accept4, pipe2, sched_getaffinity, ...) only under _GNU_SOURCE,
+// which that module is built without. The few needed are reached here through
+// syscall(2), which Swift cannot call itself (it is variadic).
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <spawn.h>
+#include <fcntl.h>
+
+/// accept4(2): accept with SOCK_NONBLOCK/SOCK_CLOEXEC set atomically.
+static inline int meshlab_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    return (int)syscall(SYS_accept4, fd, address, length, flags);
+}
+
+/// pipe2(2): a pipe with O_CLOEXEC/O_NONBLOCK set atomically.
+static inline int meshlab_pipe2(int fds[2], int flags) {
+    return (int)syscall(SYS_pipe2, fds, flags);
+}
+
+/// The number of CPUs the calling thread may run on (sched_getaffinity(2)), 0 if unknown.
+static inline int meshlab_cpu_count(void) {
+    unsigned long mask[64];
+    long bytes = syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask);
+    if (bytes <= 0) return 0;
+    int count = 0;
+    for (long i = 0; i < bytes / (long)sizeof(unsigned long); i++) count += __builtin_popcountl(mask[i]);
+    return count;
+}
+
+/// prctl(PR_SET_NAME): names the calling thread (15 bytes shown by ps -T, top -H).
+static inline int meshlab_set_thread_name(const char *name) {
+    return (int)syscall(SYS_prctl, PR_SET_NAME, name, 0, 0, 0);
+}
+
+/// posix_spawn's POSIX_SPAWN_SETSID (glibc 2.26+): the child calls setsid().
+#define MESHLAB_POSIX_SPAWN_SETSID 0x80
+
+/// posix_spawn_file_actions_addchdir_np (glibc 2.29+): the child changes directory before exec.
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
+static inline int meshlab_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
 #endif

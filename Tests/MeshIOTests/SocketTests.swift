@@ -1,0 +1,298 @@
+import Glibc
+import MeshIO
+import MeshSystem
+import Testing
+
+@Suite struct TCPTests {
+    @Test func echoManyConcurrentConnectionsExactBytesBack() async throws {
+        try await withEventLoopGroup(threads: 2) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            let server = Task { await runEchoServer(listener) }
+            let connections = 40
+            let size = 96 * 1024
+            try await withThrowingTaskGroup(of: Bool.self) { clients in
+                for index in 0..<connections {
+                    let loop = group.next()
+                    clients.addTask(executorPreference: loop) {
+                        let payload = patternBytes(count: size, seed: UInt64(index + 1))
+                        let connection = try await SocketConnection.connect(to: listener.localAddress, timeout: .seconds(10), on: loop)
+                        // Write and read at once: the echo comes back while we still send.
+                        async let sent: Void = {
+                            var offset = 0
+                            while offset < size {
+                                let end = min(size, offset + 7_000 + index)  // odd chunk sizes
+                                try await connection.write(ByteBuffer(Array(payload[offset..<end])))
+                                offset = end
+                            }
+                        }()
+                        let echoed = try await readExactly(connection, count: size)
+                        try await sent
+                        await connection.close()
+                        return echoed == payload
+                    }
+                }
+                var matched = 0
+                for try await ok in clients where ok { matched += 1 }
+                #expect(matched == connections)
+            }
+            await listener.close()
+            await server.value
+        }
+    }
+
+    @Test func largeTransferWithGatheredWrites() async throws {
+        try await withEventLoopGroup(threads: 2) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            let server = Task { await runEchoServer(listener) }
+            let loop = group.next()
+            let matched = try await Task(executorPreference: loop) { () -> Bool in
+                let connection = try await SocketConnection.connect(to: listener.localAddress, on: loop)
+                let chunks = (0..<64).map { ByteBuffer(patternBytes(count: 64 * 1024 + $0, seed: UInt64($0 + 100))) }
+                let expected = chunks.flatMap(\.readableArray)
+                async let sent: Void = connection.write(chunks)
+                let echoed = try await readExactly(connection, count: expected.count)
+                try await sent
+                await connection.close()
+                return echoed == expected
+            }.value
+            #expect(matched)
+            await listener.close()
+            await server.value
+        }
+    }
+
+    @Test func halfCloseLetsThePeerSeeEOFAndStillReply() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+
+            try await client.write("hello")
+            try await client.shutdownWrite()
+
+            let request = try await server.readAll()
+            #expect(String(decoding: request.readableBytesView, as: UTF8.self) == "hello")
+            #expect(try await server.read() == nil)  // EOF again
+
+            try await server.write("world")
+            await server.close()
+            let reply = try await client.readAll()
+            #expect(String(decoding: reply.readableBytesView, as: UTF8.self) == "world")
+            await client.close()
+            await listener.close()
+        }
+    }
+
+    @Test func refusedConnectNamesConnectAndTheAddress() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            let address = listener.localAddress
+            await listener.close()
+            do {
+                _ = try await SocketConnection.connect(to: address, timeout: .seconds(5), on: group.next())
+                Issue.record("connect to a closed port succeeded")
+            } catch let error as SystemError {
+                #expect(error.errno == ECONNREFUSED)
+                #expect(error.function == "connect(\(address))")
+                #expect(error.description.hasPrefix("connect(127.0.0.1:"))
+            }
+        }
+    }
+
+    @Test func connectTimesOutAgainstAFullBacklog() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            // backlog 0: the kernel queues one connection; SYNs beyond it are dropped,
+            // so a further connect never completes. All on loopback.
+            let listener = try SocketListener.bind(.loopback(port: 0), backlog: 0, group: group)
+            var held: [SocketConnection] = []
+            var timedOut = false
+            for _ in 0..<8 {
+                do {
+                    held.append(try await SocketConnection.connect(to: listener.localAddress, timeout: .milliseconds(150), on: group.next()))
+                } catch let error as IOError {
+                    #expect(error == .timedOut(.connect))
+                    timedOut = true
+                    break
+                }
+            }
+            #expect(timedOut)
+            for connection in held { await connection.close() }
+            await listener.close()
+        }
+    }
+
+    @Test func cancellingABlockedReadWakesItAndLeavesTheConnectionUsable() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+
+            let reader = Task(executorPreference: server.eventLoop) { () -> Int? in
+                var buffer = ByteBuffer()
+                return try await server.read(into: &buffer)
+            }
+            try await Task.sleep(for: .milliseconds(10))
+            reader.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await reader.value }
+
+            try await client.write("after")
+            let bytes = try await readExactly(server, count: 5)
+            #expect(bytes == Array("after".utf8))
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    @Test func readAndAcceptTimeouts() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            await #expect(throws: IOError.timedOut(.accept)) { _ = try await listener.accept(timeout: .milliseconds(20)) }
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            var buffer = ByteBuffer()
+            await #expect(throws: IOError.timedOut(.read)) {
+                _ = try await server.read(into: &buffer, maxBytes: 100, timeout: .milliseconds(20))
+            }
+            // A later read still works.
+            try await client.write("x")
+            #expect(try await server.read(into: &buffer, maxBytes: 100, timeout: .seconds(5)) == 1)
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    @Test func closingAListenerWakesAPendingAccept() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            let pending = Task { try await listener.accept() }
+            try await Task.sleep(for: .milliseconds(10))
+            await listener.close()
+            await #expect(throws: IOError.closed(.accept)) { _ = try await pending.value }
+        }
+    }
+
+    @Test func writingToAResetConnectionIsAClearError() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            try await client.write("unread")  // closing with unread data sends RST
+            try await Task.sleep(for: .milliseconds(5))
+            await server.close()
+            try await Task.sleep(for: .milliseconds(5))
+            var failure: (any Error)?
+            do {
+                for _ in 0..<100 { try await client.write(ByteBuffer(patternBytes(count: 4096, seed: 3))) }
+            } catch {
+                failure = error
+            }
+            #expect(failure?.isConnectionReset == true)
+            await client.close()
+            await listener.close()
+        }
+    }
+
+    @Test func addressesAndNoDelay() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            #expect(listener.localAddress.port != 0)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            #expect(client.remoteAddress == listener.localAddress)
+            #expect(server.localAddress == listener.localAddress)
+            #expect(server.remoteAddress == client.localAddress)
+            #expect(try Sockets.getOption(server.descriptor, level: CInt(IPPROTO_TCP), name: TCP_NODELAY) != 0)
+            #expect(try Sockets.getOption(client.descriptor, level: CInt(IPPROTO_TCP), name: TCP_NODELAY) != 0)
+            // Not redirected by iptables: the original destination lookup fails cleanly.
+            #expect(throws: SystemError.self) { _ = try server.originalDestination() }
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    @Test func adoptsAnInheritedListeningDescriptor() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            // What a launcher does before handing the descriptor over.
+            let raw = try Sockets.makeSocket(family: AF_INET, kind: .stream, nonBlocking: false)
+            try Sockets.bind(raw, to: .loopback(port: 0))
+            try Sockets.listen(raw, backlog: 16)
+            let listener = try SocketListener.adopt(descriptor: raw, group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            try await client.write("adopted")
+            #expect(try await readExactly(server, count: 7) == Array("adopted".utf8))
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    @Test func adoptingANonListeningSocketFails() throws {
+        let group = EventLoopGroup.shared
+        let raw = try Sockets.makeSocket(family: AF_INET, kind: .stream)
+        #expect(throws: SystemError.self) { _ = try SocketListener.adopt(descriptor: raw, group: group) }
+    }
+}
+
+@Suite struct UnixSocketTests {
+    @Test func listensWithMode0600AndEchoes() async throws {
+        let directory = try Files.makeTemporaryDirectory()
+        defer { try? Files.removeTree(directory) }
+        let path = directory + "/api.sock"
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bindUnix(path: path, mode: 0o600, group: group)
+            #expect(try Files.kind(of: path) == .socket)
+            #expect(try Files.mode(of: path) == 0o600)
+            let server = Task { await runEchoServer(listener) }
+            let client = try await SocketConnection.connect(to: .unix(path: path), on: group.next())
+            let payload = patternBytes(count: 300_000, seed: 9)
+            async let sent: Void = client.write(ByteBuffer(payload))
+            #expect(try await readExactly(client, count: payload.count) == payload)
+            try await sent
+            await client.close()
+            await listener.close()
+            await server.value
+            #expect(try Files.kind(of: path) == nil)  // close removed the socket file
+        }
+    }
+
+    @Test func replacesAStaleSocketFileButNotALiveOne() async throws {
+        let directory = try Files.makeTemporaryDirectory()
+        defer { try? Files.removeTree(directory) }
+        let path = directory + "/stale.sock"
+        // A socket file whose server died: bound, then closed without unlinking.
+        let dead = try Sockets.makeSocket(family: AF_UNIX, kind: .stream)
+        try Sockets.bind(dead, to: .unix(path: path))
+        try dead.close()
+        try await withEventLoopGroup(threads: 1) { group in
+            let listener = try SocketListener.bindUnix(path: path, group: group)
+            #expect(throws: SystemError.self) { _ = try SocketListener.bindUnix(path: path, group: group) }
+            await listener.close()
+        }
+        // Never deletes a regular file in the way.
+        let regular = directory + "/file"
+        try Files.write(try Files.open(regular, .createNew), [1, 2, 3])
+        let group = EventLoopGroup.shared
+        #expect(throws: SystemError.self) { _ = try SocketListener.bindUnix(path: regular, group: group) }
+        #expect(try Files.kind(of: regular) == .regular)
+    }
+
+    @Test func connectingToAMissingSocketNamesThePath() async throws {
+        do {
+            _ = try await SocketConnection.connect(to: .unix(path: "/nonexistent/meshlab.sock"), on: EventLoopGroup.shared.next())
+            Issue.record("connected to a missing socket")
+        } catch let error as SystemError {
+            #expect(error.errno == ENOENT)
+            #expect(error.function == "connect(unix:/nonexistent/meshlab.sock)")
+        }
+    }
+}
