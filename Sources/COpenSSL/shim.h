@@ -82,4 +82,18 @@ static inline int meshlab_spawn_addchdir(posix_spawn_file_actions_t *actions, co
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
 
+/// pidfd_open(2) (Linux 5.3+): a descriptor for a process, readable once it exits.
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+static inline int meshlab_pidfd_open(pid_t pid, unsigned int flags) {
+    return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+/// The process environment (`environ`), which Swift 6 will not read as a global.
+extern char **environ;
+static inline char *const *meshlab_environ(void) {
+    return environ;
+}
+
 #endif

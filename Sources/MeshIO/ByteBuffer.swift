@@ -17,7 +17,7 @@ import MeshSystem
 ///    connection is written without being copied (gathered with the head by sendmsg).
 /// Keep the buffer uniquely owned while reading into it: a live `readableBytesView`
 /// slice makes the next read copy the storage (copy-on-write), not corrupt it.
-public struct ByteBuffer: Sendable, Hashable, CustomStringConvertible, ExpressibleByArrayLiteral {
+public struct ByteBuffer: Sendable, Hashable, CustomStringConvertible {
     /// Backing bytes; `count` is the capacity in use (spare room is zero-filled).
     @usableFromInline var storage: [UInt8]
     /// First readable byte.
@@ -52,10 +52,6 @@ public struct ByteBuffer: Sendable, Hashable, CustomStringConvertible, Expressib
 
     public init(string: String) {
         self.init(Array(string.utf8))
-    }
-
-    public init(arrayLiteral elements: UInt8...) {
-        self.init(elements)
     }
 
     // MARK: Reading

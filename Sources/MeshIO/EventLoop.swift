@@ -5,44 +5,54 @@
 //   let group = try EventLoopGroup(threads: 2)        // default: one loop per core
 //   let loop = group.next()                            // round robin
 //   EventLoopGroup.shared                              // process-wide group, never shut down
+//   group.shutdown()                                   // after the work on it is done
 //
 //   // Every EventLoop is a Swift TaskExecutor (SE-0417). Run a connection's code on its
 //   // loop and every resume after epoll readiness happens on that thread, with no hop:
 //   Task(executorPreference: connection.eventLoop) { try await handle(connection) }
-//   group.addTask(executorPreference: connection.eventLoop) { ... }   // in a task group
-//   try await loop.sleep(for: .milliseconds(10))
-//   let handle = loop.schedule(after: .seconds(1)) { ... };  handle.cancel()
+//   taskGroup.addTask(executorPreference: connection.eventLoop) { ... }
+//   try await loop.sleep(for: .milliseconds(10))       // CancellationError when cancelled
+//   let work = loop.schedule(after: .seconds(1)) { ... };  work.cancel()
 //   loop.execute { ... }                               // run a closure on the loop thread
+//   loop.inEventLoop                                   // am I on its thread?
 //
-//   // TCP / unix stream sockets: one connection type for both.
-//   let listener = try SocketListener.bind(.loopback(port: 0), group: group)   // port 0: ephemeral
+//   // TCP and unix stream sockets share one connection type, SocketConnection: ByteStream.
+//   let listener = try SocketListener.bind(.loopback(port: 0), group: group)  // port 0: ephemeral
+//   let listener = try SocketListener.bind(addr, reusePort: true, placement: .loop(loop))  // per-loop
 //   let listener = try SocketListener.bindUnix(path: "/run/x.sock", mode: 0o600, group: group)
 //   let listener = try SocketListener.adopt(descriptor: fd, group: group)      // socket activation
 //   listener.localAddress                              // the real port after port 0
-//   let connection = try await listener.accept()       // spread over the group's loops
+//   let connection = try await listener.accept(timeout: nil)   // spread over the group's loops
 //   let connection = try await SocketConnection.connect(to: address, timeout: .seconds(1), on: loop)
+//   let address = try SocketAddress(parsing: "127.0.0.1:8080")  // also "[::1]:80", "unix:/path"
 //
 //   // ByteStream: what protocol code (HTTP, proxy, TLS later) talks to.
 //   var buffer = ByteBuffer(capacity: 4096)             // keep one per connection
-//   while let count = try await stream.read(into: &buffer) { ... consume, moveReaderIndex ... }
-//   try await stream.write(ByteBuffer(string: "hi"))    // returns at once unless the socket is full
+//   while let count = try await stream.read(into: &buffer, maxBytes: 65536, timeout: idle) {
+//       buffer.withUnsafeReadableBytes { parser.append($0) }; buffer.clear()
+//   }                                                    // nil: the peer sent EOF
+//   try await stream.write(response)                    // returns at once unless the socket is full
 //   try await stream.write([head, body])                // one gathered sendmsg
 //   try await stream.shutdownWrite()                    // peer reads EOF, can still send
 //   await stream.close()
-//   InMemoryStream.pair()  (MeshTestSupport)            // the same protocol, no sockets
+//   InMemoryStream.pair(clock:)  (MeshTestSupport)      // the same protocol, no sockets
 //
 //   // UDP
 //   let socket = try UDPSocket.bind(to: .loopback(port: 0), on: loop)
-//   try await socket.send(bytes, to: address);  let datagram = try await socket.receive()
+//   try await socket.send(bytes, to: address);  let datagram = try await socket.receive(timeout:)
+//
+//   // Processes and signals (MeshSystem, usable from here)
+//   let child = try ChildProcess.spawn(configuration);  try await child.exitStatus(on: loop)
+//   for await signal in try Signals.stream([.terminate]) { ... }
 //
 //   // Lifecycle (swift-service-lifecycle's shape)
-//   struct API: Service { func run() async throws { ... } }
-//   try await ServiceGroup(services: [store, api], gracefulShutdownSignals: signals,
+//   struct API: Service { func run() async throws { try await gracefulShutdown() } }
+//   try await ServiceGroup(services: [store, api], gracefulShutdownSignals: [.terminate, .interrupt],
 //                          gracefulShutdownTimeout: .seconds(10)).run()
 //
 // Errors: a failed syscall is a `SystemError` naming the call ("connect(127.0.0.1:9):
-// Connection refused (errno 111)"); `IOError` covers timeouts, closed streams and
-// stopped loops. Peer resets surface as SystemError with ECONNRESET/EPIPE
+// Connection refused (errno 111)"); `IOError` covers timeouts, closed sockets and
+// stopped loops. A peer that reset the connection gives SystemError ECONNRESET or EPIPE
 // (`error.isConnectionReset`); SIGPIPE never fires because sends use MSG_NOSIGNAL.
 
 import MeshSystem
@@ -67,6 +77,14 @@ import Synchronization
 /// isolated to the loop would make each call into a nonisolated async function take
 /// a trip through the queue. Socket state is instead confined to the loop thread
 /// and every operation hops there first if called from elsewhere.
+///
+/// Measured cost (Swift 6.3 runtime): each suspension of a task with an executor
+/// preference costs two `AsyncTask::getPreferredTaskExecutor` lookups (on enqueue and
+/// on the hop after resuming), each taking the task's status-record lock (a pthread
+/// mutex): about 10% of the loop thread under a keep-alive HTTP load. Removing it would
+/// take loop-isolated actors (a SerialExecutor per loop) with `nonisolated(nonsending)`
+/// I/O methods throughout, which changes how callers must be written; not worth it
+/// while the loop matches nginx on the same machine (see the I/O report in issue 2).
 public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringConvertible {
     /// Work queued for the loop thread.
     enum Work {
@@ -177,13 +195,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
     }
 
     /// Asks the loop to finish: waiters on its sockets fail with `IOError.eventLoopShutDown`,
-    /// queued work runs, then the thread ends.
+    /// pending sleeps return early, queued work runs, then the thread ends.
     func requestStop() {
-        let wake = inbox.withLock { inbox -> Bool in
-            inbox.stopRequested = true
-            return true
-        }
-        if wake { try? EventFD.signal(wakeup) }
+        inbox.withLock { $0.stopRequested = true }
+        try? EventFD.signal(wakeup)
     }
 
     // MARK: Timers
@@ -285,6 +300,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
                 }
             }
         }
+        // pthread ids are reused once a thread is joined: forget ours.
+        threadID.store(0, ordering: .relaxed)
         finished.store(true, ordering: .releasing)
     }
 
@@ -333,14 +350,13 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
     /// When nothing is left to run, closes the inbox and ends the loop.
     private func finishIfIdle() -> Bool {
         guard ready.isEmpty else { return false }
-        let leftovers = inbox.withLock { inbox -> [Work]? in
-            guard inbox.work.isEmpty else { return nil }
-            inbox.stopped = true
-            return []
+        let closed = inbox.withLock { inbox -> Bool in
+            guard inbox.work.isEmpty else { return false }
+            inbox.stopped = true  // from now on, `submit` sends work to the global executor
+            return true
         }
-        guard let leftovers else { return false }
-        for work in leftovers { EventLoop.runElsewhere(work) }
-        // Sleepers would never wake: fail them.
+        guard closed else { return false }
+        // Sleepers would never wake: wake them now (their sleeps return early).
         while let timer = timers.popExpired(now: UInt64.max) { timer.action() }
         return ready.isEmpty
     }

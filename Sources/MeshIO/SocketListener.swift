@@ -12,7 +12,8 @@ import MeshSystem
 public final class SocketListener: @unchecked Sendable, CustomStringConvertible {
     // @unchecked Sendable: mutable state lives in `selectable`, touched only on `eventLoop`.
     public let eventLoop: EventLoop
-    private let group: EventLoopGroup
+    /// Where accepted connections go: spread over a group, or kept on `eventLoop`.
+    private let group: EventLoopGroup?
     let selectable: Selectable
     /// Where it listens (the real port when bound to port 0).
     public let localAddress: SocketAddress
@@ -20,9 +21,15 @@ public final class SocketListener: @unchecked Sendable, CustomStringConvertible 
     private let ownedUnixPath: String?
     private let isTCP: Bool
 
-    private init(descriptor: FileDescriptor, localAddress: SocketAddress, ownedUnixPath: String?, group: EventLoopGroup) {
-        self.group = group
-        self.eventLoop = group.next()
+    private init(descriptor: FileDescriptor, localAddress: SocketAddress, ownedUnixPath: String?, placement: Placement) {
+        switch placement {
+        case .group(let group):
+            self.group = group
+            self.eventLoop = group.next()
+        case .loop(let loop):
+            self.group = nil
+            self.eventLoop = loop
+        }
         self.selectable = Selectable(descriptor: descriptor)
         self.localAddress = localAddress
         self.ownedUnixPath = ownedUnixPath
@@ -43,6 +50,15 @@ public final class SocketListener: @unchecked Sendable, CustomStringConvertible 
 
     public var description: String { "SocketListener(\(localAddress))" }
 
+    /// Which loops serve a listener's connections.
+    public enum Placement: Sendable {
+        /// Accept on one loop of the group, spread connections over all of them (round robin).
+        case group(EventLoopGroup)
+        /// Accept on this loop and keep every connection on it: with `reusePort`, one
+        /// listener per loop lets the kernel spread connections with no cross-thread hand-off.
+        case loop(EventLoop)
+    }
+
     /// Listens on a TCP address: `.loopback(port: 0)` picks a free port (see `localAddress`).
     /// SO_REUSEADDR is on by default (restarts do not wait for TIME_WAIT); `reusePort`
     /// lets several listeners share the port. Throws `SystemError` naming `bind(ADDRESS)`
@@ -51,14 +67,22 @@ public final class SocketListener: @unchecked Sendable, CustomStringConvertible 
         _ address: SocketAddress, backlog: CInt = 1024, reuseAddress: Bool = true, reusePort: Bool = false,
         group: EventLoopGroup
     ) throws -> SocketListener {
-        if case .unix(let path) = address { return try bindUnix(path: path, backlog: backlog, group: group) }
+        try bind(address, backlog: backlog, reuseAddress: reuseAddress, reusePort: reusePort, placement: .group(group))
+    }
+
+    /// Like `bind(_:backlog:reuseAddress:reusePort:group:)`, with an explicit placement.
+    public static func bind(
+        _ address: SocketAddress, backlog: CInt = 1024, reuseAddress: Bool = true, reusePort: Bool = false,
+        placement: Placement
+    ) throws -> SocketListener {
+        if case .unix(let path) = address { return try bindUnix(path: path, backlog: backlog, placement: placement) }
         let descriptor = try Sockets.makeSocket(family: address.family, kind: .stream)
         if reuseAddress { try Sockets.setReuseAddress(descriptor) }
         if reusePort { try Sockets.setReusePort(descriptor) }
         try Sockets.bind(descriptor, to: address)
         try Sockets.listen(descriptor, backlog: backlog)
         let bound = try Sockets.localAddress(of: descriptor) ?? address
-        return SocketListener(descriptor: descriptor, localAddress: bound, ownedUnixPath: nil, group: group)
+        return SocketListener(descriptor: descriptor, localAddress: bound, ownedUnixPath: nil, placement: placement)
     }
 
     /// Listens on a unix socket at `path` with file mode `mode` (0600: only this user).
@@ -68,6 +92,13 @@ public final class SocketListener: @unchecked Sendable, CustomStringConvertible 
     /// `close()` removes the file.
     public static func bindUnix(
         path: String, mode: mode_t = 0o600, backlog: CInt = 1024, group: EventLoopGroup
+    ) throws -> SocketListener {
+        try bindUnix(path: path, mode: mode, backlog: backlog, placement: .group(group))
+    }
+
+    /// Like `bindUnix(path:mode:backlog:group:)`, with an explicit placement.
+    public static func bindUnix(
+        path: String, mode: mode_t = 0o600, backlog: CInt = 1024, placement: Placement
     ) throws -> SocketListener {
         let address = try SocketAddress(parsing: "unix:" + path)
         try removeStaleSocket(at: path)
@@ -80,7 +111,7 @@ public final class SocketListener: @unchecked Sendable, CustomStringConvertible 
             _ = try? Files.remove(path)
             throw error
         }
-        return SocketListener(descriptor: descriptor, localAddress: address, ownedUnixPath: path, group: group)
+        return SocketListener(descriptor: descriptor, localAddress: address, ownedUnixPath: path, placement: placement)
     }
 
     private static func removeStaleSocket(at path: String) throws {
@@ -99,6 +130,11 @@ public final class SocketListener: @unchecked Sendable, CustomStringConvertible 
     /// binds in one network namespace, the daemon inherits the descriptor). Made
     /// non-blocking and close-on-exec; throws EINVAL if it is not a listening stream socket.
     public static func adopt(descriptor: FileDescriptor, group: EventLoopGroup) throws -> SocketListener {
+        try adopt(descriptor: descriptor, placement: .group(group))
+    }
+
+    /// Like `adopt(descriptor:group:)`, with an explicit placement.
+    public static func adopt(descriptor: FileDescriptor, placement: Placement) throws -> SocketListener {
         let accepting = try Sockets.getOption(descriptor, level: SOL_SOCKET, name: SO_ACCEPTCONN)
         guard accepting != 0 else { throw SystemError(errno: EINVAL, function: "adopt(\(descriptor)): not listening") }
         try Posix.setNonBlocking(descriptor)
@@ -106,7 +142,7 @@ public final class SocketListener: @unchecked Sendable, CustomStringConvertible 
         guard let address = try Sockets.localAddress(of: descriptor) else {
             throw SystemError(errno: EINVAL, function: "adopt(\(descriptor)): unnamed socket")
         }
-        return SocketListener(descriptor: descriptor, localAddress: address, ownedUnixPath: nil, group: group)
+        return SocketListener(descriptor: descriptor, localAddress: address, ownedUnixPath: nil, placement: placement)
     }
 
     /// The descriptor (e.g. to hand to a child process; do not accept on it directly).
@@ -128,7 +164,8 @@ public final class SocketListener: @unchecked Sendable, CustomStringConvertible 
                 switch try Sockets.accept(selectable.descriptor) {
                 case .done(let (descriptor, peer)):
                     if isTCP { try? Sockets.setNoDelay(descriptor) }
-                    return SocketConnection(descriptor: descriptor, eventLoop: group.next(), acceptedPeer: peer, connectedPeer: nil)
+                    let loop = group?.next() ?? eventLoop
+                    return SocketConnection(descriptor: descriptor, eventLoop: loop, acceptedPeer: peer, connectedPeer: nil)
                 case .wouldBlock:
                     selectable.mayRead = false
                 }

@@ -40,8 +40,8 @@ public enum Sockets {
     }
 
     /// accept4(2) with SOCK_NONBLOCK|SOCK_CLOEXEC: the new connection and its peer,
-    /// or `.wouldBlock` when none is waiting. ECONNABORTED (the peer gave up while
-    /// queued) is reported as `.wouldBlock` too; expect EMFILE/ENFILE under load.
+    /// or `.wouldBlock` when none is waiting. ECONNABORTED (a peer gave up while
+    /// queued) is skipped to the next one; expect EMFILE/ENFILE under load.
     public static func accept(_ fd: FileDescriptor) throws -> IOResult<(FileDescriptor, SocketAddress?)> {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -55,8 +55,8 @@ public enum Sockets {
             }
             let code = errno
             switch code {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK, ECONNABORTED: return .wouldBlock
+            case EINTR, ECONNABORTED: continue
+            case EAGAIN, EWOULDBLOCK: return .wouldBlock
             default: throw SystemError(errno: code, function: "accept")
             }
         }
@@ -64,7 +64,8 @@ public enum Sockets {
 
     /// connect(2) on a non-blocking socket: `.done` when connected at once (unix sockets,
     /// often), `.wouldBlock` when in progress (EINPROGRESS: wait for writable, then read
-    /// `pendingError`). Expect ECONNREFUSED, ENOENT (unix path), ENETUNREACH.
+    /// `pendingError`). Expect ECONNREFUSED, ENOENT (unix path), ENETUNREACH, and EAGAIN
+    /// for a unix socket whose listener's backlog is full (thrown: there is nothing to wait for).
     public static func connect(_ fd: FileDescriptor, to address: SocketAddress) throws -> IOResult<Void> {
         try address.withSockAddr { pointer, length in
             while true {
@@ -72,7 +73,7 @@ public enum Sockets {
                 let code = errno
                 switch code {
                 case EINTR: continue
-                case EINPROGRESS, EAGAIN: return .wouldBlock
+                case EINPROGRESS: return .wouldBlock
                 default: throw SystemError(errno: code, function: "connect(\(address))")
                 }
             }

@@ -1,15 +1,17 @@
+import MeshIO
+import MeshTestSupport
 import Synchronization
 import Testing
 @testable import MeshHTTP
 
 /// A client end of an in-memory connection with a server task on the other end.
 final class ServerHarness: Sendable {
-    let client: MemoryTransport
+    let client: InMemoryStream
     let server: Task<Void, Never>
     private let parser = Mutex(HTTPResponseParser())
 
     init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: some HTTPHandler) {
-        let (client, serverEnd) = MemoryTransport.pair()
+        let (client, serverEnd) = InMemoryStream.pair()
         self.client = client
         server = Task { await HTTPServerConnection.serve(serverEnd, configuration: configuration, handler: handler) }
     }
@@ -38,19 +40,19 @@ final class ServerHarness: Sendable {
                 }
             }
             if ended >= count { break }
-            guard let bytes = try await client.read(timeout: nil) else {
+            guard let buffer = try await client.read() else {
                 parser.withLock { $0.endOfInput() }
                 if try parser.withLock({ try $0.next() }) == nil { break }
                 continue
             }
-            parser.withLock { $0.append(contentsOf: bytes) }
+            parser.withLock { $0.append(contentsOf: buffer.readableBytesView) }
         }
         return messages
     }
 
     /// Whether the server closed the connection (after everything it sent was read).
     func serverClosed() async -> Bool {
-        let rest = await client.readAll(limit: 1 << 16)
+        guard let rest = try? await client.readAll(limit: 1 << 16) else { return false }
         let leftover = parser.withLock { $0.bufferedByteCount }
         return rest.isEmpty && leftover == 0
     }
@@ -135,7 +137,7 @@ let echo = HTTPSimpleHandler { request in
         let responses = try await harness.responses(1, to: [.get])
         #expect(responses.first?.head.status.code == status)
         #expect(responses.first?.head.headers["connection"] == "close")
-        await harness.client.shutdownOutput()
+        try await harness.client.shutdownWrite()
         #expect(await harness.serverClosed())
         await harness.server.value
     }
@@ -161,7 +163,7 @@ let echo = HTTPSimpleHandler { request in
         let responses = try await harness.responses(1, to: [.put])
         #expect(responses.map(\.head.status.code) == [403])
         #expect(responses.first?.head.headers["connection"] == "close")
-        await harness.client.shutdownOutput()
+        try await harness.client.shutdownWrite()
         #expect(await harness.serverClosed())
         await harness.server.value
     }
@@ -207,7 +209,7 @@ let echo = HTTPSimpleHandler { request in
         }
         let harness = ServerHarness(handler: failing)
         try await harness.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-        let raw = String(decoding: await harness.client.readAll(), as: UTF8.self)
+        let raw = String(decoding: try await harness.client.readAll().readableBytesView, as: UTF8.self)
         #expect(raw.hasSuffix("\r\n\r\n7\r\npartial\r\n"), "no last chunk: the client must see the response cut short")
         await harness.finish()
     }
@@ -265,7 +267,7 @@ let echo = HTTPSimpleHandler { request in
         }
         let harness = ServerHarness(handler: watch)
         try await harness.send("GET /watch HTTP/1.1\r\nHost: a\r\n\r\n")
-        _ = try await harness.client.read(timeout: nil)
+        _ = try await harness.client.read()
         await harness.client.close()
         await harness.server.value
         #expect(stopped.withLock { $0 })

@@ -166,6 +166,43 @@ import Testing
         }
     }
 
+    @Test func cancellingAPendingAcceptThrowsCancellationErrorAndAcceptStillWorks() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            let pending = Task(executorPreference: listener.eventLoop) { try await listener.accept() }
+            try await Task.sleep(for: .milliseconds(10))
+            pending.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await pending.value }
+            async let accepted = listener.accept(timeout: .seconds(10))
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    @Test func perLoopListenersShareAPortAndKeepConnectionsOnTheirLoop() async throws {
+        try await withEventLoopGroup(threads: 2) { group in
+            let first = try SocketListener.bind(.loopback(port: 0), reusePort: true, placement: .loop(group.loops[0]))
+            let second = try SocketListener.bind(first.localAddress, reusePort: true, placement: .loop(group.loops[1]))
+            #expect(second.localAddress == first.localAddress)
+            // The kernel hashes each connection to one listener: with 32 connections both
+            // get some (all on one would have probability 2^-31).
+            var clients: [SocketConnection] = []
+            for _ in 0..<32 {
+                clients.append(try await SocketConnection.connect(to: first.localAddress, on: group.next()))
+            }
+            let a = try await first.accept(timeout: .seconds(10))
+            let b = try await second.accept(timeout: .seconds(10))
+            #expect(a.eventLoop === group.loops[0])
+            #expect(b.eventLoop === group.loops[1])
+            for connection in clients + [a, b] { await connection.close() }
+            await first.close()
+            await second.close()
+        }
+    }
+
     @Test func closingAListenerWakesAPendingAccept() async throws {
         try await withEventLoopGroup(threads: 1) { group in
             let listener = try SocketListener.bind(.loopback(port: 0), group: group)
@@ -241,6 +278,54 @@ import Testing
         let raw = try Sockets.makeSocket(family: AF_INET, kind: .stream)
         #expect(throws: SystemError.self) { _ = try SocketListener.adopt(descriptor: raw, group: group) }
     }
+}
+
+/// Code isolated to an actor (not the loop) using a socket: each call hops to the loop and back.
+private actor Conversation {
+    var transcript: [String] = []
+
+    func exchange(_ client: SocketConnection, _ server: SocketConnection) async throws {
+        try await client.write("question")
+        transcript.append(String(decoding: try await readExactly(server, count: 8), as: UTF8.self))
+        try await server.write("answer")
+        transcript.append(String(decoding: try await readExactly(client, count: 6), as: UTF8.self))
+    }
+}
+
+@Suite struct ActorCallerTests {
+    @Test func socketsWorkFromActorIsolatedCode() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            let conversation = Conversation()
+            try await conversation.exchange(client, server)
+            #expect(await conversation.transcript == ["question", "answer"])
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    @Test @MainActor func socketsWorkFromTheMainActor() async throws {
+        let group = EventLoopGroup.shared
+        let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+        async let accepted = listener.accept()
+        let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+        let server = try await accepted
+        try await client.write("main")
+        var buffer = ByteBuffer()
+        #expect(try await server.read(into: &buffer, maxBytes: 4, timeout: .seconds(10)) == 4)
+        try await server.sleepOnItsLoop()
+        await client.close()
+        await server.close()
+        await listener.close()
+    }
+}
+
+extension SocketConnection {
+    func sleepOnItsLoop() async throws { try await eventLoop.sleep(for: .milliseconds(1)) }
 }
 
 @Suite struct UnixSocketTests {

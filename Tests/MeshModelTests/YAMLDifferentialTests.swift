@@ -21,7 +21,10 @@ import Testing
             }
             switch (expected, actual) {
             case (.documents(let e), .documents(let a)):
-                #expect(a == e, "\(file): differs from PyYAML\n\(Golden.firstDifference(expected: e, actual: a))\n  PyYAML: \(e)\n  meshlab: \(a)")
+                #expect(
+                    a == e,
+                    "\(file): differs from PyYAML\n\(Golden.firstDifference(expected: e, actual: a))\n  PyYAML: \(e)\n  meshlab: \(a)"
+                )
                 if a == e, case .array(let list)? = try? JSONValue(parsing: e) { documents += list.count }
             case (.error, .error):
                 break
@@ -35,13 +38,17 @@ import Testing
     }
 
     @Test(
-        .enabled(if: YAMLReference.istioDirectory != nil, "no Istio checkout at <repo>/../shared/istio or /work/shared/istio"))
+        .enabled(
+            if: YAMLReference.istioDirectory != nil, "no Istio checkout at <repo>/../shared/istio or /work/shared/istio"
+        ))
     func istioAndLabFilesLoadAsPyYAMLLoadsThem() throws {
         let istio = YAMLReference.yamlFiles(under: YAMLReference.istioDirectory!)
         let lab = YAMLReference.yamlFiles(under: YAMLReference.repositoryRoot + "/Lab")
         #expect(istio.count >= 40, "expected Istio's samples and testdata, found \(istio.count) YAML files")
         let documents = try Self.expectSameAsPyYAML(files: istio + lab, requireSuccess: true)
-        print("YAML differential: \(istio.count) Istio + \(lab.count) Lab files, \(documents) documents equal to PyYAML's")
+        print(
+            "YAML differential: \(istio.count) Istio + \(lab.count) Lab files, \(documents) documents equal to PyYAML's"
+        )
     }
 
     @Test func corpusLoadsAsPyYAMLLoadsIt() throws {
@@ -69,7 +76,9 @@ import Testing
                 continue
             }
             if line > 0 {
-                #expect(ourLine == line, "\(file): meshlab reports line \(ourLine) (\(ourMessage)), PyYAML \(line) (\(message))")
+                #expect(
+                    ourLine == line,
+                    "\(file): meshlab reports line \(ourLine) (\(ourMessage)), PyYAML \(line) (\(message))")
             }
         }
     }
@@ -83,7 +92,8 @@ import Testing
         for (file, expected) in zip(files, reference) {
             let name = (file as NSString).lastPathComponent
             let documents = try YAML.loadAll(utf8: try YAMLReference.read(file), file: name)
-            let text = JSONValue.array(documents.map(\.value)).serialized(JSONFormat(indent: 2, sortedKeys: true)) + "\n"
+            let text =
+                JSONValue.array(documents.map(\.value)).serialized(JSONFormat(indent: 2, sortedKeys: true)) + "\n"
             try Golden.check(text, against: "yaml/deliberate/" + name.replacingOccurrences(of: ".yaml", with: ".json"))
             #expect(expected.isError, "\(file): PyYAML now loads it; the deliberate difference is gone: \(expected)")
         }

@@ -1,3 +1,4 @@
+import MeshIO
 import Synchronization
 
 /// Timeouts of a client connection.
@@ -27,7 +28,7 @@ public struct HTTPClientConfiguration: Sendable {
 /// sent as given but the body is not held back for the 100 (RFC 9110 §10.1.1
 /// lets a client send it anyway); interim 1xx responses are skipped.
 public final class HTTPClientConnection: @unchecked Sendable {
-    public let transport: any HTTPTransport
+    public let stream: any ByteStream
     public let configuration: HTTPClientConfiguration
 
     private let writeBusy = Atomic<Bool>(false)
@@ -46,6 +47,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
 
     // Response side.
     private var parser: HTTPResponseParser
+    private var readBuffer = ByteBuffer(capacity: 16 * 1024)
     private var peerClosed = false
     private var responseHeadRead = false
     private var responseComplete = false
@@ -56,8 +58,8 @@ public final class HTTPClientConnection: @unchecked Sendable {
     /// Requests this connection has carried, the current one included.
     public private(set) var requestCount = 0
 
-    public init(transport: any HTTPTransport, configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
-        self.transport = transport
+    public init(stream: any ByteStream, configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
+        self.stream = stream
         self.configuration = configuration
         self.parser = HTTPResponseParser(limits: configuration.limits)
         self.requestState = .complete
@@ -118,7 +120,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
         case .chunked, .untilClose:
             requestState = .body(framing, written: 0)
         }
-        try await guarded { try await self.transport.write(bytes, firstBody, timeout: self.configuration.writeTimeout) }
+        try await guarded { try await self.stream.writeHTTP([bytes, firstBody], timeout: self.configuration.writeTimeout) }
     }
 
     /// Sends request body bytes (one chunk when chunked).
@@ -136,12 +138,12 @@ public final class HTTPClientConnection: @unchecked Sendable {
                 throw HTTPError.bodyLengthMismatch(declared: declared, written: written + bytes.count)
             }
             requestState = .body(framing, written: written + bytes.count)
-            try await guarded { try await self.transport.write(bytes, timeout: self.configuration.writeTimeout) }
+            try await guarded { try await self.stream.writeHTTP(bytes, timeout: self.configuration.writeTimeout) }
         case .chunked:
             var prefix: [UInt8] = []
             HTTPSerializer.appendHex(bytes.count, to: &prefix)
             prefix += [13, 10]
-            try await guarded { try await self.transport.write(prefix, bytes + [13, 10], timeout: self.configuration.writeTimeout) }
+            try await guarded { try await self.stream.writeHTTP([prefix, bytes, [13, 10]], timeout: self.configuration.writeTimeout) }
         case .none, .untilClose:
             throw HTTPError.invalidState("request has no body")
         }
@@ -165,7 +167,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
             if case .chunked = framing {
                 var bytes: [UInt8] = []
                 HTTPSerializer.appendLastChunk(trailers: trailers, to: &bytes)
-                try await guarded { try await self.transport.write(bytes, timeout: self.configuration.writeTimeout) }
+                try await guarded { try await self.stream.writeHTTP(bytes, timeout: self.configuration.writeTimeout) }
             }
         }
     }
@@ -232,10 +234,14 @@ public final class HTTPClientConnection: @unchecked Sendable {
                 broken.store(true, ordering: .releasing)
                 throw HTTPError.connectionClosed
             }
-            let bytes = try await guarded { try await self.transport.read(timeout: self.configuration.readTimeout) }
-            if let bytes {
+            var buffer = ByteBuffer()
+            swap(&buffer, &readBuffer)
+            defer { swap(&buffer, &readBuffer) }
+            let gotBytes = try await guarded { try await self.stream.readHTTP(into: &buffer, timeout: self.configuration.readTimeout) }
+            if gotBytes {
                 receivedResponseBytes = true
-                parser.append(contentsOf: bytes)
+                buffer.withUnsafeReadableBytes { parser.append($0) }
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
             } else {
                 peerClosed = true
                 parser.endOfInput()
@@ -255,7 +261,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
 
     public func close() async {
         broken.store(true, ordering: .releasing)
-        await transport.close()
+        await stream.close()
     }
 
     private func acquire(_ flag: borrowing Atomic<Bool>, _ what: String) throws(HTTPError) {

@@ -1,3 +1,4 @@
+import MeshIO
 import Synchronization
 
 /// How many connections a pool keeps and for how long.
@@ -8,12 +9,16 @@ public struct HTTPPoolConfiguration: Sendable {
     /// idle connections too, typically after 5 to 75 s: stay below theirs).
     public var idleTimeout: Duration
     public var client: HTTPClientConfiguration
+    /// Whether to check an idle connection before reuse (a read that must not wait):
+    /// catches most servers' idle closes before a request is sent into them.
+    public var probesIdleConnections: Bool
 
     public init(maxIdlePerDestination: Int = 16, idleTimeout: Duration = .seconds(30),
-                client: HTTPClientConfiguration = HTTPClientConfiguration()) {
+                client: HTTPClientConfiguration = HTTPClientConfiguration(), probesIdleConnections: Bool = true) {
         self.maxIdlePerDestination = maxIdlePerDestination
         self.idleTimeout = idleTimeout
         self.client = client
+        self.probesIdleConnections = probesIdleConnections
     }
 }
 
@@ -25,9 +30,9 @@ public struct HTTPPoolConfiguration: Sendable {
 /// (GET, HEAD, PUT, DELETE, OPTIONS, TRACE). A POST or PATCH that failed after it
 /// was written is never resent silently: the server may have acted on it, so the
 /// caller gets the error and decides. Connections the peer closed while idle are
-/// caught before use when the transport can tell (`isUnusableWhileIdle`).
+/// caught before use by a read that must not wait (`probesIdleConnections`).
 public final class HTTPConnectionPool: Sendable {
-    public typealias Connector = @Sendable (HTTPDestination) async throws -> any HTTPTransport
+    public typealias Connector = @Sendable (HTTPDestination) async throws -> any ByteStream
 
     public let configuration: HTTPPoolConfiguration
     private let connector: Connector
@@ -132,7 +137,7 @@ public final class HTTPConnectionPool: Sendable {
             let (found, expired) = state.withLock { $0.checkout(destination, now: now()) }
             for connection in expired { await connection.close() }
             guard let connection = found else { break }
-            if connection.transport.isUnusableWhileIdle() {
+            if configuration.probesIdleConnections, await connection.stream.isUnusableWhileIdle() {
                 await connection.close()
                 continue
             }
@@ -143,9 +148,9 @@ public final class HTTPConnectionPool: Sendable {
     }
 
     private func connect(_ destination: HTTPDestination) async throws -> HTTPClientConnection {
-        let transport = try await connector(destination)
+        let stream = try await connector(destination)
         stats.withLock { $0.connectionsOpened += 1 }
-        return HTTPClientConnection(transport: transport, configuration: configuration.client)
+        return HTTPClientConnection(stream: stream, configuration: configuration.client)
     }
 
     private func checkin(_ connection: HTTPClientConnection, for destination: HTTPDestination) async {
@@ -165,10 +170,10 @@ public final class HTTPConnectionPool: Sendable {
         case HTTPError.timedOut, HTTPError.parse, HTTPError.invalidState, HTTPError.bodyLengthMismatch,
              HTTPError.concurrentUse, HTTPError.bodyTooLarge:
             return false
-        case is CancellationError: return false
+        case is CancellationError, is IOError: return false
         default:
-            // Transport errors (ECONNRESET, EPIPE from the I/O layer).
-            return true
+            // The peer reset or abandoned the connection (ECONNRESET, EPIPE).
+            return error.isConnectionReset
         }
     }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import MeshIO
 import Synchronization
 
 /// Serves HTTP/1.1 on one connection: reads requests in order, runs the handler
@@ -12,7 +13,7 @@ import Synchronization
 /// `invalidState`. That is why the class may be `@unchecked Sendable`: all mutable
 /// state is touched by one task at a time, under one of those flags.
 public final class HTTPServerConnection: @unchecked Sendable {
-    let transport: any HTTPTransport
+    let stream: any ByteStream
     let configuration: HTTPServerConfiguration
     let lifecycle: HTTPServerLifecycle?
 
@@ -24,6 +25,8 @@ public final class HTTPServerConnection: @unchecked Sendable {
 
     // Read side.
     private var parser: HTTPRequestParser
+    /// The connection's read buffer, kept for its life so reads allocate nothing.
+    private var readBuffer = ByteBuffer(capacity: 16 * 1024)
     private var peerClosed = false
     private var bodyComplete = true
     private var requestTrailers = HTTPHeaders()
@@ -44,23 +47,24 @@ public final class HTTPServerConnection: @unchecked Sendable {
     private var dateSecond = -1
     private var dateValue = ""
 
-    init(transport: any HTTPTransport, configuration: HTTPServerConfiguration, lifecycle: HTTPServerLifecycle?) {
-        self.transport = transport
+    init(stream: any ByteStream, configuration: HTTPServerConfiguration, lifecycle: HTTPServerLifecycle?) {
+        self.stream = stream
         self.configuration = configuration
         self.lifecycle = lifecycle
         self.parser = HTTPRequestParser(limits: configuration.limits)
     }
 
-    /// Serves requests on `transport` with `handler` until either side closes, then closes it.
-    public static func serve(_ transport: some HTTPTransport, configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
+    /// Serves requests on `stream` with `handler` until either side closes, then closes it.
+    /// (`HTTPServer` does this for every connection a listener accepts.)
+    public static func serve(_ stream: any ByteStream, configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
                              handler: some HTTPHandler) async {
-        await HTTPServerConnection(transport: transport, configuration: configuration, lifecycle: nil).run(handler)
+        await HTTPServerConnection(stream: stream, configuration: configuration, lifecycle: nil).run(handler)
     }
 
     func run(_ handler: some HTTPHandler) async {
         while await serveOneRequest(handler) {}
         isIdle.store(false, ordering: .relaxed)
-        await transport.close()
+        await stream.close()
     }
 
     /// Serves one request; false when the connection must close.
@@ -117,8 +121,12 @@ public final class HTTPServerConnection: @unchecked Sendable {
     }
 
     private func readMore(timeout: Duration?) async throws {
-        if let bytes = try await transport.read(timeout: timeout) {
-            parser.append(contentsOf: bytes)
+        var buffer = ByteBuffer()
+        swap(&buffer, &readBuffer)
+        defer { swap(&buffer, &readBuffer) }
+        if try await stream.readHTTP(into: &buffer, timeout: timeout) {
+            buffer.withUnsafeReadableBytes { parser.append($0) }
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
         } else {
             peerClosed = true
             parser.endOfInput()
@@ -197,10 +205,11 @@ public final class HTTPServerConnection: @unchecked Sendable {
         defer { writeBusy.store(false, ordering: .releasing) }
         guard case .notStarted = responseState else { return }
         continueSent = true
-        try await transport.write(Self.continueBytes, timeout: configuration.writeTimeout)
+        try await stream.writeHTTP(Self.continueBytes, timeout: configuration.writeTimeout)
     }
 
     private static let continueBytes: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    private static let crlf: [UInt8] = [13, 10]
 
     // MARK: - Writing
 
@@ -238,7 +247,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
             // An interim response (103 Early Hints): the final one still has to come.
             var bytes: [UInt8] = []
             HTTPSerializer.append(head, to: &bytes)
-            return try await transport.write(bytes, timeout: configuration.writeTimeout)
+            return try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
         }
         let framing = HTTPFraming.prepare(&head, requestMethod: requestHead.method, requestVersion: requestHead.version,
                                           bodyLength: response.trailers.isEmpty ? response.body.count : nil)
@@ -250,12 +259,12 @@ public final class HTTPServerConnection: @unchecked Sendable {
         do {
             switch framing {
             case .none:
-                try await transport.write(bytes, timeout: configuration.writeTimeout)
+                try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
             case .contentLength, .untilClose:
-                try await transport.write(bytes, response.body, timeout: configuration.writeTimeout)
+                try await stream.writeHTTP([bytes, response.body], timeout: configuration.writeTimeout)
             case .chunked:
                 HTTPSerializer.appendBody(response.body, trailers: response.trailers, framing: .chunked, to: &bytes)
-                try await transport.write(bytes, timeout: configuration.writeTimeout)
+                try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
             }
         } catch {
             keepAlive = false
@@ -274,7 +283,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         HTTPSerializer.append(head, to: &bytes)
         responseState = .streaming(framing, written: 0)
         do {
-            try await transport.write(bytes, timeout: configuration.writeTimeout)
+            try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
         } catch {
             keepAlive = false
             throw error
@@ -298,14 +307,14 @@ public final class HTTPServerConnection: @unchecked Sendable {
                     throw HTTPError.bodyLengthMismatch(declared: declared, written: written + body.count)
                 }
                 responseState = .streaming(framing, written: written + body.count)
-                try await transport.write(body, timeout: configuration.writeTimeout)
+                try await stream.writeHTTP(body, timeout: configuration.writeTimeout)
             case .untilClose:
-                try await transport.write(body, timeout: configuration.writeTimeout)
+                try await stream.writeHTTP(body, timeout: configuration.writeTimeout)
             case .chunked:
                 var prefix: [UInt8] = []
                 HTTPSerializer.appendHex(body.count, to: &prefix)
                 prefix.append(contentsOf: [13, 10])
-                try await transport.write(prefix, body + [13, 10], timeout: configuration.writeTimeout)
+                try await stream.writeHTTP([prefix, body, Self.crlf], timeout: configuration.writeTimeout)
             }
         } catch {
             keepAlive = false
@@ -337,7 +346,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
             var bytes: [UInt8] = []
             HTTPSerializer.appendLastChunk(trailers: trailers, to: &bytes)
             do {
-                try await transport.write(bytes, timeout: configuration.writeTimeout)
+                try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
             } catch {
                 keepAlive = false
                 throw error
@@ -449,11 +458,10 @@ public final class HTTPServerConnection: @unchecked Sendable {
     /// longer, so the kernel does not answer them with a reset that destroys the response.
     private func lingerIfBodyUnread() async {
         guard !bodyComplete || readFailure != nil, !peerClosed else { return }
-        await transport.shutdownOutput()
-        var drained = 0
-        while drained < 1 << 20 {
-            guard let bytes = try? await transport.read(timeout: .seconds(2)) else { return }
-            drained += bytes.count
+        try? await stream.shutdownWrite()
+        var drained = ByteBuffer()
+        while drained.readableBytes < 1 << 20 {
+            guard (try? await stream.readHTTP(into: &drained, timeout: Duration.seconds(2))) == true else { return }
         }
     }
 

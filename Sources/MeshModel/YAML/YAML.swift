@@ -13,9 +13,28 @@
 /// The pipeline is PyYAML's: `YAMLReader` (UTF-8 and character checks) →
 /// `YAMLScanner` (tokens) → `YAMLParser` (events) → `YAMLComposer` (node
 /// graph, anchors, tag resolution by `YAMLResolver`) → `YAMLConstructor`
-/// (JSON values, locations, merge keys). Deliberate differences from PyYAML
-/// are listed on `YAMLResolver` and on `YAMLConstructor.construct`'s
-/// `.local` case (local tags are tolerated).
+/// (JSON values, locations, merge keys).
+///
+/// Where meshlab deliberately differs from `yaml.safe_load_all` (the
+/// differential test normalises the first five the same way on both sides,
+/// and holds the sixth as a golden file):
+///   1. timestamps stay their text (validated as PyYAML validates them);
+///   2. integers beyond `Int` become `.double` (PyYAML keeps big ints);
+///   3. `!!binary` is canonical base64 text (PyYAML gives bytes);
+///   4. non-string keys become strings as `json.dumps` writes them (and
+///      Python's `1 == True` key collision is not reproduced);
+///   5. `!!set` is a mapping to null, `!!omap`/`!!pairs` lists of `[k, v]`;
+///   6. local tags (`!Ref x`) are tolerated, the node read as if untagged
+///      (scalars as strings); PyYAML refuses them;
+///   7. a recursive alias (`&a [*a]`) is an error: JSON has no cycles;
+///   8. nesting is bounded (`Limits.maxDepth`, 512; PyYAML hits Python's
+///      recursion limit near 450-500) and so is alias expansion
+///      (`Limits.maxExpandedValues`);
+///   9. input is UTF-8 only (PyYAML also decodes UTF-16 with a BOM);
+///  10. explicit tags on odd text follow Swift's number parsing where
+///      Python's is looser (`!!int 0o17` fails here, is 15 in Python).
+/// YAML 1.1 versus 1.2 (what PyYAML resolves, so what we resolve) is
+/// described on `YAMLResolver`.
 public enum YAML {
     /// Bounds that keep hostile input from exhausting the stack or memory.
     public struct Limits: Sendable, Hashable {
@@ -93,7 +112,7 @@ public enum YAML {
                 file: file, maxDepth: limits.maxDepth,
                 budget: max(limits.maxExpandedValues, composer.nodeCount - nodesBefore),
                 documentStart: root.start.sourceMark)
-            let value = try constructor.construct(root)
+            let value = try constructor.constructDocument(root)
             try each(
                 YAMLDocument(value: value, locations: constructor.locations, duplicateKeys: constructor.duplicateKeys))
         }

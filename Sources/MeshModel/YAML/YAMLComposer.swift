@@ -1,12 +1,18 @@
 /// A node of the representation graph (PyYAML nodes.py). A class because
 /// aliases share nodes: `*a` is the very node `&a` named.
 final class YAMLNode {
+    /// A mapping entry (a struct, not a tuple: cheaper generic metadata in debug builds).
+    struct Pair {
+        var key: YAMLNode
+        var value: YAMLNode
+    }
+
     enum Content {
         case scalar(String, YAMLScalarStyle)
         case sequence([YAMLNode])
         /// Pairs in source order. `mergedCount` leading pairs came from `<<`
         /// merge keys once `flattened` (see `YAMLConstructor.flatten`).
-        case mapping([(key: YAMLNode, value: YAMLNode)])
+        case mapping([YAMLNode.Pair])
     }
 
     var tag: YAMLTag
@@ -17,6 +23,10 @@ final class YAMLNode {
     var complete = false
     var flattened = false
     var mergedCount = 0
+    /// How many values this node becomes once aliases are expanded (0: not yet known).
+    var expandedSize = 0
+    /// Constructed once already: its children's locations are recorded.
+    var visited = false
 
     init(tag: YAMLTag, content: Content, start: YAMLMark) {
         self.tag = tag
@@ -115,7 +125,7 @@ struct YAMLComposer {
 
     /// The root node of the next document, or nil at the end of the stream.
     mutating func nextDocument() throws(YAMLError) -> YAMLNode? {
-        if try parser.peekEvent()?.kind == .streamStart { _ = try parser.nextEvent() }
+        if try parser.peekEventKind() == .streamStart { _ = try parser.nextEvent() }
         guard let event = try parser.peekEvent(), event.kind != .streamEnd else { return nil }
         _ = try parser.nextEvent()  // DOCUMENT-START
         let root = try composeNode(depth: 0)
@@ -126,7 +136,7 @@ struct YAMLComposer {
 
     private mutating func composeNode(depth: Int) throws(YAMLError) -> YAMLNode {
         guard let event = try parser.nextEvent() else {
-            throw error("unexpected end of the event stream", at: parser.scanner.mark)
+            throw error("unexpected end of the event stream", at: parser.scanner.reader.mark)
         }
         if event.kind == .alias {
             let name = event.anchor ?? ""
@@ -161,7 +171,7 @@ struct YAMLComposer {
             let node = YAMLNode(tag: tag, content: .sequence([]), start: event.start)
             if let anchor = event.anchor { anchors[anchor] = node }
             var items: [YAMLNode] = []
-            while try parser.peekEvent()?.kind != .sequenceEnd {
+            while try parser.peekEventKind() != .sequenceEnd {
                 items.append(try composeNode(depth: depth + 1))
             }
             _ = try parser.nextEvent()
@@ -172,11 +182,11 @@ struct YAMLComposer {
             let tag = event.tag.flatMap { $0 == "!" ? nil : YAMLTag($0) } ?? .map
             let node = YAMLNode(tag: tag, content: .mapping([]), start: event.start)
             if let anchor = event.anchor { anchors[anchor] = node }
-            var pairs: [(key: YAMLNode, value: YAMLNode)] = []
-            while try parser.peekEvent()?.kind != .mappingEnd {
+            var pairs: [YAMLNode.Pair] = []
+            while try parser.peekEventKind() != .mappingEnd {
                 let key = try composeNode(depth: depth + 1)
                 let value = try composeNode(depth: depth + 1)
-                pairs.append((key, value))
+                pairs.append(YAMLNode.Pair(key: key, value: value))
             }
             _ = try parser.nextEvent()
             node.content = .mapping(pairs)

@@ -13,6 +13,20 @@ struct YAMLConstructor {
     /// False while constructing a complex key, whose insides have no field path.
     private var recording = true
 
+    /// Locations are recorded down to this depth. Each record hashes the
+    /// whole path, so deeper nesting (never seen in a real manifest) would
+    /// make hostile input quadratic; deeper paths fall back to an ancestor.
+    static let maxRecordedDepth = 64
+
+    /// Whether `node`'s children get locations, and marks it visited. A node
+    /// records once, at its first construction, which in document order is
+    /// where it is written; values reached again through an alias are
+    /// located where the alias is (the nearest recorded ancestor).
+    private func records(_ node: YAMLNode, depth: Int) -> Bool {
+        defer { node.visited = true }
+        return recording && !node.visited && depth < Self.maxRecordedDepth
+    }
+
     init(file: String?, maxDepth: Int, budget: Int, documentStart: SourceMark) {
         self.file = file
         self.maxDepth = maxDepth
@@ -28,6 +42,42 @@ struct YAMLConstructor {
             contextMark: contextMark?.sourceMark)
     }
 
+    /// The document's value. An alias bomb is refused before any work:
+    /// the graph is small, so its expanded size is cheap to count first.
+    mutating func constructDocument(_ root: YAMLNode) throws(YAMLError) -> JSONValue {
+        if try expandedSize(root, depth: 0) > budget {
+            throw error(
+                "the document expands to more than \(budget) values through aliases (an alias bomb?)", at: root.start)
+        }
+        return try construct(root)
+    }
+
+    /// Values `node` expands to (capped just above the budget), memoized per node.
+    private func expandedSize(_ node: YAMLNode, depth: Int) throws(YAMLError) -> Int {
+        if node.expandedSize > 0 { return node.expandedSize }
+        if depth > maxDepth { throw error("nesting deeper than \(maxDepth) levels (through aliases)", at: node.start) }
+        var size = 1
+        switch node.content {
+        case .scalar:
+            break
+        case .sequence(let items):
+            var i = 0
+            while i < items.count && size <= budget {
+                size += try expandedSize(items[i], depth: depth + 1)
+                i += 1
+            }
+        case .mapping(let pairs):
+            var i = 0
+            while i < pairs.count && size <= budget {
+                size += try expandedSize(pairs[i].key, depth: depth + 1)
+                size += try expandedSize(pairs[i].value, depth: depth + 1)
+                i += 1
+            }
+        }
+        node.expandedSize = min(size, budget + 1)
+        return node.expandedSize
+    }
+
     mutating func construct(_ node: YAMLNode, path: FieldPath = .root, depth: Int = 0) throws(YAMLError) -> JSONValue {
         expanded += 1
         if expanded > budget {
@@ -39,26 +89,28 @@ struct YAMLConstructor {
 
         switch node.tag {
         case .str:
-            return .string(try scalarText(node))
+            return .string(try Self.scalarText(node, file: file))
         case .null:
-            _ = try scalarText(node)
+            _ = try Self.scalarText(node, file: file)
             return .null
         case .bool:
-            let text = try scalarText(node)
-            guard let b = YAMLResolver.bool(text) else { throw error("invalid boolean \(quoted(text))", at: node.start) }
+            let text = try Self.scalarText(node, file: file)
+            guard let b = YAMLResolver.bool(text) else {
+                throw error("invalid boolean \(quoted(text))", at: node.start)
+            }
             return .bool(b)
         case .int:
-            let text = try scalarText(node)
+            let text = try Self.scalarText(node, file: file)
             guard let value = YAMLResolver.integer(text) else {
                 throw error("invalid integer \(quoted(text))", at: node.start)
             }
             return value
         case .float:
-            let text = try scalarText(node)
+            let text = try Self.scalarText(node, file: file)
             guard let d = YAMLResolver.float(text) else { throw error("invalid float \(quoted(text))", at: node.start) }
             return .double(d)
         case .timestamp:
-            let text = try scalarText(node)
+            let text = try Self.scalarText(node, file: file)
             let parsed = text.utf8.withContiguousStorageIfAvailable { YAMLResolver.parseTimestamp($0, lenient: true) }
             guard let timestamp = parsed ?? nil else {
                 throw error("invalid timestamp \(quoted(text))", at: node.start)
@@ -69,7 +121,7 @@ struct YAMLConstructor {
             // JSON has no time type: the text itself is the value.
             return .string(text)
         case .binary:
-            let text = try scalarText(node)
+            let text = try Self.scalarText(node, file: file)
             guard let base64 = YAMLResolver.binary(text) else {
                 throw error("failed to decode base64 data", at: node.start)
             }
@@ -103,54 +155,74 @@ struct YAMLConstructor {
 
     /// A scalar's text; for a mapping, the value of its `=` key (PyYAML's
     /// `SafeConstructor.construct_scalar`, a YAML 1.1 curiosity).
-    private func scalarText(_ node: YAMLNode) throws(YAMLError) -> String {
+    private static func scalarText(_ node: YAMLNode, file: String?) throws(YAMLError) -> String {
         switch node.content {
         case .scalar(let text, _):
             return text
         case .mapping(let pairs):
-            if let pair = pairs.first(where: { $0.key.tag == .value }) { return try scalarText(pair.value) }
-            throw error("expected a scalar node, but found mapping", at: node.start)
+            if let pair = pairs.first(where: { $0.key.tag == .value }) { return try scalarText(pair.value, file: file) }
+            throw YAMLError(
+                file: file, mark: node.start.sourceMark, message: "expected a scalar node, but found mapping")
         case .sequence:
-            throw error("expected a scalar node, but found sequence", at: node.start)
+            throw YAMLError(
+                file: file, mark: node.start.sourceMark, message: "expected a scalar node, but found sequence")
         }
     }
 
-    private mutating func constructSequence(_ node: YAMLNode, path: FieldPath, depth: Int) throws(YAMLError) -> JSONValue {
+    private mutating func constructSequence(_ node: YAMLNode, path: FieldPath, depth: Int) throws(YAMLError)
+        -> JSONValue
+    {
         guard case .sequence(let items) = node.content else {
             throw error("expected a sequence node, but found \(node.kindName)", at: node.start)
         }
+        let record = records(node, depth: depth)
         var array: [JSONValue] = []
         array.reserveCapacity(items.count)
-        for (i, item) in items.enumerated() {
-            let itemPath = path.appending(index: i)
-            if recording { locations.record(item.start.sourceMark, for: itemPath) }
+        var i = 0
+        while i < items.count {
+            let item = items[i]
+            var itemPath = path
+            if record {
+                itemPath.components.append(.index(i))  // path.appending(index: i), without a temporary array
+                locations.record(item.start.sourceMark, for: itemPath)
+            }
             array.append(try construct(item, path: itemPath, depth: depth + 1))
+            i += 1
         }
         return .array(array)
     }
 
-    private mutating func constructMapping(_ node: YAMLNode, path: FieldPath, depth: Int) throws(YAMLError) -> JSONValue {
+    private mutating func constructMapping(_ node: YAMLNode, path: FieldPath, depth: Int) throws(YAMLError) -> JSONValue
+    {
         guard case .mapping = node.content else {
             throw error("expected a mapping node, but found \(node.kindName)", at: node.start)
         }
         try flatten(node)
         guard case .mapping(let pairs) = node.content else { return .null }
+        let record = records(node, depth: depth)
         var object = JSONObject()
-        // Keys written in this mapping (not merged in): a repeat is a duplicate.
-        var ownKeys: [String: YAMLMark] = [:]
-        for (i, pair) in pairs.enumerated() {
+        // A key written twice in this mapping is a duplicate; a key that
+        // overrides a merged one is not. Without merges (the usual case) any
+        // key already present is a repeat, so the set is needed only with them.
+        var ownKeys = Set<String>()
+        var i = 0
+        while i < pairs.count {
+            let pair = pairs[i]
+            defer { i += 1 }
             let key = try constructKey(pair.key, in: node, depth: depth)
-            let keyPath = path.appending(key)
-            if i >= node.mergedCount && recording {
-                if let first = ownKeys[key] {
+            var keyPath = path
+            if record { keyPath.components.append(.field(key)) }  // path.appending(key), without a temporary array
+            if record && i >= node.mergedCount {
+                let repeated = node.mergedCount == 0 ? object.contains(key) : !ownKeys.insert(key).inserted
+                if repeated {
+                    // The first occurrence's position is the one recorded so far.
                     duplicateKeys.append(
                         YAMLDuplicateKey(
-                            file: file, path: keyPath, mark: pair.key.start.sourceMark, firstMark: first.sourceMark))
-                } else {
-                    ownKeys[key] = pair.key.start
+                            file: file, path: keyPath, mark: pair.key.start.sourceMark,
+                            firstMark: locations.mark(for: keyPath)))
                 }
             }
-            if recording { locations.record(pair.key.start.sourceMark, for: keyPath) }
+            if record { locations.record(pair.key.start.sourceMark, for: keyPath) }
             object[key] = try construct(pair.value, path: keyPath, depth: depth + 1)
         }
         return .object(object)
@@ -183,6 +255,7 @@ struct YAMLConstructor {
                 "expected a sequence, but found \(node.kindName)", at: node.start, context: context,
                 contextMark: node.start)
         }
+        let record = records(node, depth: depth)
         var array: [JSONValue] = []
         for (i, item) in items.enumerated() {
             guard case .mapping(let pairs) = item.content else {
@@ -195,10 +268,13 @@ struct YAMLConstructor {
                     "expected a single mapping item, but found \(pairs.count) items", at: item.start,
                     context: context, contextMark: node.start)
             }
-            let itemPath = path.appending(index: i)
-            if recording { locations.record(item.start.sourceMark, for: itemPath) }
-            let key = try construct(pairs[0].key, path: itemPath.appending(index: 0), depth: depth + 2)
-            let value = try construct(pairs[0].value, path: itemPath.appending(index: 1), depth: depth + 2)
+            var itemPath = path
+            if record {
+                itemPath = path.appending(index: i)
+                locations.record(item.start.sourceMark, for: itemPath)
+            }
+            let key = try construct(pairs[0].key, path: itemPath, depth: depth + 2)
+            let value = try construct(pairs[0].value, path: itemPath, depth: depth + 2)
             array.append([key, value])
         }
         return .array(array)
@@ -208,20 +284,21 @@ struct YAMLConstructor {
     /// puts the merged pairs first, so the mapping's own keys win, and in a
     /// list the earlier mapping wins. Done once per node, in place.
     private func flatten(_ node: YAMLNode) throws(YAMLError) {
-        guard !node.flattened, case .mapping(var pairs) = node.content else { return }
+        guard !node.flattened, case .mapping(let pairs) = node.content else { return }
         node.flattened = true
-        var merged: [(key: YAMLNode, value: YAMLNode)] = []
-        var index = 0
-        while index < pairs.count {
-            let (key, value) = pairs[index]
+        var merged: [YAMLNode.Pair] = []
+        var own: [YAMLNode.Pair] = []
+        own.reserveCapacity(pairs.count)
+        for pair in pairs {
+            let key = pair.key
+            let value = pair.value
             if key.tag == .merge {
-                pairs.remove(at: index)
                 switch value.content {
                 case .mapping:
                     try flatten(value)
                     if case .mapping(let valuePairs) = value.content { merged += valuePairs }
                 case .sequence(let subnodes):
-                    var submerge: [[(key: YAMLNode, value: YAMLNode)]] = []
+                    var submerge: [[YAMLNode.Pair]] = []
                     for subnode in subnodes {
                         guard case .mapping = subnode.content else {
                             throw error(
@@ -239,11 +316,11 @@ struct YAMLConstructor {
                 }
             } else {
                 if key.tag == .value { key.tag = .str }
-                index += 1
+                own.append(pair)
             }
         }
         node.mergedCount = merged.count
-        node.content = .mapping(merged + pairs)
+        node.content = .mapping(merged + own)
     }
 }
 

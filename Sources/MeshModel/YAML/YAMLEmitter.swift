@@ -27,7 +27,7 @@ struct YAMLEmitter {
     static let maxSimpleKeyLength = 1000
 
     mutating func writeDocument(_ value: JSONValue) {
-        if isBlockCollection(value) {
+        if Self.isBlockCollection(value) {
             writeBlock(value, indent: 0, inlineFirst: true)
         } else {
             writeScalar(value, indent: 0)
@@ -35,7 +35,7 @@ struct YAMLEmitter {
         }
     }
 
-    private func isBlockCollection(_ value: JSONValue) -> Bool {
+    private static func isBlockCollection(_ value: JSONValue) -> Bool {
         switch value {
         case .object(let o): !o.isEmpty
         case .array(let a): !a.isEmpty
@@ -79,7 +79,7 @@ struct YAMLEmitter {
 
     /// A value after `key:` or `-` written at column `indent`.
     private mutating func writeValue(_ value: JSONValue, indent: Int, afterKey: Bool) {
-        guard isBlockCollection(value) else {
+        guard Self.isBlockCollection(value) else {
             out += " "
             writeScalar(value, indent: indent)
             out += "\n"
@@ -121,19 +121,25 @@ struct YAMLEmitter {
         let analysis = Analysis(s)
         if analysis.plainAllowed { return s }
         if allowLiteral && analysis.literalAllowed { return literal(s, indent: indent) }
-        if analysis.singleQuotedAllowed { return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") + "'" }
+        if analysis.singleQuotedAllowed {
+            return "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") + "'"
+        }
         return doubleQuoted(s)
     }
 
-    /// What a string contains, in one pass over its scalars.
+    /// What a string contains, in one pass over its UTF-8 bytes.
     struct Analysis {
         var plainAllowed = false
         var singleQuotedAllowed = true
         var literalAllowed = false
 
         init(_ s: String) {
-            let scalars = Array(s.unicodeScalars)
-            guard let first = scalars.first, let last = scalars.last else {
+            var copy = s
+            self = copy.withUTF8 { Analysis($0) }
+        }
+
+        init(_ u: UnsafeBufferPointer<UInt8>) {
+            guard let first = u.first, let last = u.last else {
                 return  // '' for the empty string
             }
             var hasLineFeed = false
@@ -143,66 +149,98 @@ struct YAMLEmitter {
             var hasColonSpace = false
             var hasSpaceHash = false
             var hasNonLineFeedContent = false
-            for (i, c) in scalars.enumerated() {
-                switch c.value {
-                case 0x0A: hasLineFeed = true
-                case 0x0D, 0x85, 0x2028, 0x2029: hasOtherBreak = true
-                case 0x09: hasTab = true
-                case 0xFEFF: hasSpecial = true
-                default:
-                    if !YAMLReader.isPrintable(c.value) { hasSpecial = true }
+            var i = 0
+            while i < u.count {
+                let b = u[i]
+                if b < 0x80 {
+                    switch b {
+                    case 0x0A: hasLineFeed = true
+                    case 0x0D: hasOtherBreak = true
+                    case 0x09: hasTab = true
+                    case 0x20..<0x7F: break
+                    default: hasSpecial = true  // other C0 controls and DEL
+                    }
+                    if b != 0x0A { hasNonLineFeedContent = true }
+                    if b == UInt8(ascii: ":") && (i + 1 == u.count || u[i + 1] == 0x20) { hasColonSpace = true }
+                    if b == UInt8(ascii: "#") && i > 0 && u[i - 1] == 0x20 { hasSpaceHash = true }
+                    i += 1
+                } else {
+                    let (scalar, length) = YAMLReader.decode(u, at: i) ?? (0xFFFD, 1)
+                    switch scalar {
+                    case 0x85, 0x2028, 0x2029: hasOtherBreak = true
+                    case 0xFEFF: hasSpecial = true
+                    default: if !YAMLReader.isPrintable(scalar) { hasSpecial = true }
+                    }
+                    hasNonLineFeedContent = true
+                    i += length
                 }
-                if c != "\n" { hasNonLineFeedContent = true }
-                if c == ":" && (i + 1 == scalars.count || scalars[i + 1] == " ") { hasColonSpace = true }
-                if c == "#" && i > 0 && scalars[i - 1] == " " { hasSpaceHash = true }
             }
-            singleQuotedAllowed = !hasLineFeed && !hasOtherBreak && !hasSpecial
+            // A tab is legal in single quotes but invisible there: "\t" says what it is.
+            singleQuotedAllowed = !hasLineFeed && !hasOtherBreak && !hasSpecial && !hasTab
             literalAllowed = hasLineFeed && !hasOtherBreak && !hasSpecial && hasNonLineFeedContent
+            // `--port` is plain (a dash followed by a non-space), `- x` and `-` are not;
+            // `---` and `...` would end a document at the start of a line.
+            let dashStart = first == UInt8(ascii: "-") && u.count > 1 && u[1] != 0x20
+            let documentMarker = u.count >= 3 && (first == 0x2D || first == 0x2E) && u[1] == first && u[2] == first
             plainAllowed =
-                singleQuotedAllowed && !hasTab && !hasColonSpace && !hasSpaceHash && first != " " && last != " "
-                && !Analysis.indicators.contains(first) && !s.hasPrefix("...")
-                && YAMLResolver.resolve(s) == .str && !Analysis.otherResolversSeeANonString(s)
+                singleQuotedAllowed && !hasColonSpace && !hasSpaceHash && first != 0x20 && last != 0x20
+                && (dashStart || !Analysis.isIndicator(first)) && !documentMarker
+                && YAMLResolver.resolve(u) == .str && !Analysis.otherResolversSeeANonString(u)
         }
 
-        static let indicators: Set<Unicode.Scalar> = [
-            "-", "?", ":", ",", "[", "]", "{", "}", "#", "&", "*", "!", "|", ">", "'", "\"", "%", "@", "`",
-        ]
+        /// Characters that cannot start a plain scalar (PyYAML also allows
+        /// `?` and `:` before a non-space in the block context; quoting them is simpler).
+        static func isIndicator(_ b: UInt8) -> Bool {
+            switch b {
+            case UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "["),
+                UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "#"), UInt8(ascii: "&"),
+                UInt8(ascii: "*"), UInt8(ascii: "!"), UInt8(ascii: "|"), UInt8(ascii: ">"), UInt8(ascii: "'"),
+                UInt8(ascii: "\""), UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: "`"):
+                true
+            default: false
+            }
+        }
 
         /// Texts that PyYAML reads as strings but YAML 1.2 parsers or go-yaml
         /// (Kubernetes) read otherwise: quoted so that the output means the
         /// same everywhere. `y`/`n` (YAML 1.1 booleans in go-yaml), `1e3`,
         /// `0o17`, `+.5` (YAML 1.2 numbers).
-        static func otherResolversSeeANonString(_ s: String) -> Bool {
-            if ["y", "Y", "n", "N"].contains(s) { return true }
-            var bytes = Array(s.utf8)[...]
-            func digits(_ allowed: (UInt8) -> Bool) -> Int {
-                var n = 0
-                while let b = bytes.first, allowed(b) {
-                    bytes.removeFirst()
-                    n += 1
-                }
-                return n
+        static func otherResolversSeeANonString(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+            func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+            func isHex(_ b: UInt8) -> Bool {
+                isDigit(b) || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "f"))
             }
-            let isDigit = { (b: UInt8) in b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-            if s.hasPrefix("0o") || s.hasPrefix("0x") {
-                bytes.removeFirst(2)
-                let isHex = { (b: UInt8) in isDigit(b) || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "f")) }
-                return digits(isHex) > 0 && bytes.isEmpty
+            if u.count == 1
+                && [UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "n"), UInt8(ascii: "N")].contains(u[0])
+            {
+                return true
+            }
+            var i = 0
+            func digits(_ allowed: (UInt8) -> Bool) -> Int {
+                let start = i
+                while i < u.count && allowed(u[i]) { i += 1 }
+                return i - start
+            }
+            if u.count > 2 && u[0] == UInt8(ascii: "0") && (u[1] == UInt8(ascii: "o") || u[1] == UInt8(ascii: "x")) {
+                i = 2
+                return digits(
+                    u[1] == UInt8(ascii: "o") ? { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "7") } : isHex)
+                    > 0 && i == u.count
             }
             // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
-            if let b = bytes.first, b == UInt8(ascii: "-") || b == UInt8(ascii: "+") { bytes.removeFirst() }
+            if i < u.count && (u[i] == UInt8(ascii: "-") || u[i] == UInt8(ascii: "+")) { i += 1 }
             var mantissa = digits(isDigit)
-            if bytes.first == UInt8(ascii: ".") {
-                bytes.removeFirst()
+            if i < u.count && u[i] == UInt8(ascii: ".") {
+                i += 1
                 mantissa += digits(isDigit)
             }
             guard mantissa > 0 else { return false }
-            if let e = bytes.first, e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
-                bytes.removeFirst()
-                if let b = bytes.first, b == UInt8(ascii: "-") || b == UInt8(ascii: "+") { bytes.removeFirst() }
+            if i < u.count && (u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "E")) {
+                i += 1
+                if i < u.count && (u[i] == UInt8(ascii: "-") || u[i] == UInt8(ascii: "+")) { i += 1 }
                 guard digits(isDigit) > 0 else { return false }
             }
-            return bytes.isEmpty
+            return i == u.count
         }
     }
 

@@ -6,8 +6,8 @@ struct YAMLEvent {
     }
 
     var kind: Kind
+    /// Where the node (or its properties) starts; PyYAML's end marks are not needed.
     var start: YAMLMark
-    var end: YAMLMark
     var anchor: String? = nil
     /// The full tag after handle expansion (`tag:yaml.org,2002:str`, `!local`,
     /// `!` for the non-specific tag); nil when untagged.
@@ -33,8 +33,10 @@ struct YAMLEvent {
 ///     indentless_sequence ::= (BLOCK-ENTRY block_node?)+
 ///     block_mapping     ::= BLOCK-MAPPING-START ((KEY block_node_or_indentless_sequence?)?
 ///                           (VALUE block_node_or_indentless_sequence?)?)* BLOCK-END
-///     flow_sequence     ::= FLOW-SEQUENCE-START (flow_sequence_entry FLOW-ENTRY)* flow_sequence_entry? FLOW-SEQUENCE-END
-///     flow_mapping      ::= FLOW-MAPPING-START (flow_mapping_entry FLOW-ENTRY)* flow_mapping_entry? FLOW-MAPPING-END
+///     flow_sequence     ::= FLOW-SEQUENCE-START (flow_sequence_entry FLOW-ENTRY)*
+///                           flow_sequence_entry? FLOW-SEQUENCE-END
+///     flow_mapping      ::= FLOW-MAPPING-START (flow_mapping_entry FLOW-ENTRY)*
+///                           flow_mapping_entry? FLOW-MAPPING-END
 struct YAMLParser {
     enum State {
         case streamStart, implicitDocumentStart, documentStart, documentEnd, documentContent
@@ -63,6 +65,12 @@ struct YAMLParser {
         return current
     }
 
+    /// The kind of the next event, nil after STREAM-END.
+    mutating func peekEventKind() throws(YAMLError) -> YAMLEvent.Kind? {
+        if current == nil, let state { current = try parse(state) }
+        return current?.kind
+    }
+
     mutating func nextEvent() throws(YAMLError) -> YAMLEvent? {
         let event = try peekEvent()
         current = nil
@@ -75,16 +83,18 @@ struct YAMLParser {
         scanner.error(message, at: mark, context: context, contextMark: contextMark)
     }
 
-    private mutating func peekID() throws(YAMLError) -> YAMLToken.ID { try scanner.peekToken().id }
+    private mutating func peekID() throws(YAMLError) -> YAMLToken.ID { try scanner.peekTokenID() }
 
-    private mutating func popState() { state = states.popLast() }
+    private mutating func popState() {
+        state = states.count == 0 ? nil : states.remove(at: states.count - 1)
+    }
 
     private mutating func parse(_ state: State) throws(YAMLError) -> YAMLEvent {
         switch state {
         case .streamStart:
             let token = try scanner.nextToken()
             self.state = .implicitDocumentStart
-            return YAMLEvent(kind: .streamStart, start: token.start, end: token.end)
+            return YAMLEvent(kind: .streamStart, start: token.start)
         case .implicitDocumentStart: return try parseImplicitDocumentStart()
         case .documentStart: return try parseDocumentStart()
         case .documentEnd: return try parseDocumentEnd()
@@ -92,7 +102,7 @@ struct YAMLParser {
             let id = try peekID()
             if id == .directive || id == .documentStart || id == .documentEnd || id == .streamEnd {
                 popState()
-                return emptyScalar(at: try scanner.peekToken().start)
+                return Self.emptyScalar(at: try scanner.peekToken().start)
             }
             return try parseNode(block: true, indentlessSequence: false)
         case .blockNode: return try parseNode(block: true, indentlessSequence: false)
@@ -117,7 +127,7 @@ struct YAMLParser {
         case .flowSequenceEntryMappingEnd:
             self.state = .flowSequenceEntry
             let mark = try scanner.peekToken().start
-            return YAMLEvent(kind: .mappingEnd, start: mark, end: mark)
+            return YAMLEvent(kind: .mappingEnd, start: mark)
         case .flowMappingFirstKey:
             marks.append(try scanner.nextToken().start)
             return try parseFlowMappingKey(first: true)
@@ -125,12 +135,12 @@ struct YAMLParser {
         case .flowMappingValue: return try parseFlowMappingValue()
         case .flowMappingEmptyValue:
             self.state = .flowMappingKey
-            return emptyScalar(at: try scanner.peekToken().start)
+            return Self.emptyScalar(at: try scanner.peekToken().start)
         }
     }
 
-    private func emptyScalar(at mark: YAMLMark) -> YAMLEvent {
-        YAMLEvent(kind: .scalar, start: mark, end: mark, plainImplicit: true)
+    private static func emptyScalar(at mark: YAMLMark) -> YAMLEvent {
+        YAMLEvent(kind: .scalar, start: mark, plainImplicit: true)
     }
 
     // MARK: Documents
@@ -142,7 +152,7 @@ struct YAMLParser {
         let mark = try scanner.peekToken().start
         states.append(.documentEnd)
         state = .blockNode
-        return YAMLEvent(kind: .documentStart, start: mark, end: mark)
+        return YAMLEvent(kind: .documentStart, start: mark)
     }
 
     private mutating func parseDocumentStart() throws(YAMLError) -> YAMLEvent {
@@ -151,7 +161,7 @@ struct YAMLParser {
         if try peekID() == .streamEnd {
             let token = try scanner.nextToken()
             state = nil
-            return YAMLEvent(kind: .streamEnd, start: token.start, end: token.end)
+            return YAMLEvent(kind: .streamEnd, start: token.start)
         }
         let start = try scanner.peekToken().start
         try processDirectives()
@@ -162,17 +172,14 @@ struct YAMLParser {
         _ = try scanner.nextToken()
         states.append(.documentEnd)
         state = .documentContent
-        return YAMLEvent(kind: .documentStart, start: start, end: token.end)
+        return YAMLEvent(kind: .documentStart, start: start)
     }
 
     private mutating func parseDocumentEnd() throws(YAMLError) -> YAMLEvent {
         let token = try scanner.peekToken()
-        var end = token.start
-        if token.id == .documentEnd {
-            end = try scanner.nextToken().end
-        }
+        if token.id == .documentEnd { _ = try scanner.nextToken() }
         state = .documentStart
-        return YAMLEvent(kind: .documentEnd, start: token.start, end: end)
+        return YAMLEvent(kind: .documentEnd, start: token.start)
     }
 
     /// %YAML and %TAG: tolerated as PyYAML tolerates them (1.x only, no
@@ -207,32 +214,27 @@ struct YAMLParser {
         if token.id == .alias {
             _ = try scanner.nextToken()
             popState()
-            return YAMLEvent(kind: .alias, start: token.start, end: token.end, anchor: token.value)
+            return YAMLEvent(kind: .alias, start: token.start, anchor: token.value)
         }
         var anchor: String?
         var tagToken: YAMLToken?
         var start: YAMLMark?
-        var end: YAMLMark?
         if token.id == .anchor {
             _ = try scanner.nextToken()
             start = token.start
-            end = token.end
             anchor = token.value
             token = try scanner.peekToken()
             if token.id == .tag {
                 _ = try scanner.nextToken()
-                end = token.end
                 tagToken = token
             }
         } else if token.id == .tag {
             _ = try scanner.nextToken()
             start = token.start
-            end = token.end
             tagToken = token
             token = try scanner.peekToken()
             if token.id == .anchor {
                 _ = try scanner.nextToken()
-                end = token.end
                 anchor = token.value
             }
         }
@@ -251,43 +253,41 @@ struct YAMLParser {
         }
         token = try scanner.peekToken()
         let nodeStart = start ?? token.start
-        var nodeEnd = end ?? token.start
         let implicit = tag == nil || tag == "!"
 
         if indentlessSequence && token.id == .blockEntry {
             state = .indentlessSequenceEntry
             return YAMLEvent(
-                kind: .sequenceStart, start: nodeStart, end: token.end, anchor: anchor, tag: tag,
+                kind: .sequenceStart, start: nodeStart, anchor: anchor, tag: tag,
                 plainImplicit: implicit)
         }
         switch token.id {
         case .scalar:
             _ = try scanner.nextToken()
-            nodeEnd = token.end
             popState()
             // A plain untagged scalar, or any scalar tagged '!', goes to the resolver.
             let plainImplicit = (token.plain && tag == nil) || tag == "!"
             return YAMLEvent(
-                kind: .scalar, start: nodeStart, end: nodeEnd, anchor: anchor, tag: tag, plainImplicit: plainImplicit,
+                kind: .scalar, start: nodeStart, anchor: anchor, tag: tag, plainImplicit: plainImplicit,
                 value: token.value, style: token.style)
         case .flowSequenceStart:
             state = .flowSequenceFirstEntry
-            return YAMLEvent(kind: .sequenceStart, start: nodeStart, end: token.end, anchor: anchor, tag: tag)
+            return YAMLEvent(kind: .sequenceStart, start: nodeStart, anchor: anchor, tag: tag)
         case .flowMappingStart:
             state = .flowMappingFirstKey
-            return YAMLEvent(kind: .mappingStart, start: nodeStart, end: token.end, anchor: anchor, tag: tag)
+            return YAMLEvent(kind: .mappingStart, start: nodeStart, anchor: anchor, tag: tag)
         case .blockSequenceStart where block:
             state = .blockSequenceFirstEntry
-            return YAMLEvent(kind: .sequenceStart, start: nodeStart, end: token.start, anchor: anchor, tag: tag)
+            return YAMLEvent(kind: .sequenceStart, start: nodeStart, anchor: anchor, tag: tag)
         case .blockMappingStart where block:
             state = .blockMappingFirstKey
-            return YAMLEvent(kind: .mappingStart, start: nodeStart, end: token.start, anchor: anchor, tag: tag)
+            return YAMLEvent(kind: .mappingStart, start: nodeStart, anchor: anchor, tag: tag)
         default:
             if anchor != nil || tag != nil {
                 // An empty scalar is allowed after a tag or an anchor.
                 popState()
                 return YAMLEvent(
-                    kind: .scalar, start: nodeStart, end: nodeEnd, anchor: anchor, tag: tag, plainImplicit: implicit)
+                    kind: .scalar, start: nodeStart, anchor: anchor, tag: tag, plainImplicit: implicit)
             }
             throw error(
                 "expected the node content, but found '\(token.id.name)'", at: token.start,
@@ -306,7 +306,7 @@ struct YAMLParser {
                 return try parseNode(block: true, indentlessSequence: false)
             }
             state = .blockSequenceEntry
-            return emptyScalar(at: token.end)
+            return Self.emptyScalar(at: token.end)
         }
         let token = try scanner.peekToken()
         guard token.id == .blockEnd else {
@@ -316,8 +316,8 @@ struct YAMLParser {
         }
         _ = try scanner.nextToken()
         popState()
-        marks.removeLast()
-        return YAMLEvent(kind: .sequenceEnd, start: token.start, end: token.end)
+        marks.remove(at: marks.count - 1)
+        return YAMLEvent(kind: .sequenceEnd, start: token.start)
     }
 
     private mutating func parseIndentlessSequenceEntry() throws(YAMLError) -> YAMLEvent {
@@ -329,11 +329,11 @@ struct YAMLParser {
                 return try parseNode(block: true, indentlessSequence: false)
             }
             state = .indentlessSequenceEntry
-            return emptyScalar(at: token.end)
+            return Self.emptyScalar(at: token.end)
         }
         let token = try scanner.peekToken()
         popState()
-        return YAMLEvent(kind: .sequenceEnd, start: token.start, end: token.start)
+        return YAMLEvent(kind: .sequenceEnd, start: token.start)
     }
 
     private mutating func parseBlockMappingKey() throws(YAMLError) -> YAMLEvent {
@@ -345,7 +345,7 @@ struct YAMLParser {
                 return try parseNode(block: true, indentlessSequence: true)
             }
             state = .blockMappingValue
-            return emptyScalar(at: token.end)
+            return Self.emptyScalar(at: token.end)
         }
         let token = try scanner.peekToken()
         guard token.id == .blockEnd else {
@@ -355,8 +355,8 @@ struct YAMLParser {
         }
         _ = try scanner.nextToken()
         popState()
-        marks.removeLast()
-        return YAMLEvent(kind: .mappingEnd, start: token.start, end: token.end)
+        marks.remove(at: marks.count - 1)
+        return YAMLEvent(kind: .mappingEnd, start: token.start)
     }
 
     private mutating func parseBlockMappingValue() throws(YAMLError) -> YAMLEvent {
@@ -368,10 +368,10 @@ struct YAMLParser {
                 return try parseNode(block: true, indentlessSequence: true)
             }
             state = .blockMappingKey
-            return emptyScalar(at: token.end)
+            return Self.emptyScalar(at: token.end)
         }
         state = .blockMappingKey
-        return emptyScalar(at: try scanner.peekToken().start)
+        return Self.emptyScalar(at: try scanner.peekToken().start)
     }
 
     // MARK: Flow collections
@@ -391,7 +391,7 @@ struct YAMLParser {
             if token.id == .key {
                 // `[a: b]` and `[? a : b]`: a single-pair mapping inside the sequence.
                 state = .flowSequenceEntryMappingKey
-                return YAMLEvent(kind: .mappingStart, start: token.start, end: token.end)
+                return YAMLEvent(kind: .mappingStart, start: token.start)
             } else if token.id != .flowSequenceEnd {
                 states.append(.flowSequenceEntry)
                 return try parseNode(block: false, indentlessSequence: false)
@@ -399,8 +399,8 @@ struct YAMLParser {
         }
         let token = try scanner.nextToken()
         popState()
-        marks.removeLast()
-        return YAMLEvent(kind: .sequenceEnd, start: token.start, end: token.end)
+        marks.remove(at: marks.count - 1)
+        return YAMLEvent(kind: .sequenceEnd, start: token.start)
     }
 
     private mutating func parseFlowSequenceEntryMappingKey() throws(YAMLError) -> YAMLEvent {
@@ -411,7 +411,7 @@ struct YAMLParser {
             return try parseNode(block: false, indentlessSequence: false)
         }
         state = .flowSequenceEntryMappingValue
-        return emptyScalar(at: token.end)
+        return Self.emptyScalar(at: token.end)
     }
 
     private mutating func parseFlowSequenceEntryMappingValue() throws(YAMLError) -> YAMLEvent {
@@ -423,10 +423,10 @@ struct YAMLParser {
                 return try parseNode(block: false, indentlessSequence: false)
             }
             state = .flowSequenceEntryMappingEnd
-            return emptyScalar(at: token.end)
+            return Self.emptyScalar(at: token.end)
         }
         state = .flowSequenceEntryMappingEnd
-        return emptyScalar(at: try scanner.peekToken().start)
+        return Self.emptyScalar(at: try scanner.peekToken().start)
     }
 
     private mutating func parseFlowMappingKey(first: Bool) throws(YAMLError) -> YAMLEvent {
@@ -448,7 +448,7 @@ struct YAMLParser {
                     return try parseNode(block: false, indentlessSequence: false)
                 }
                 state = .flowMappingValue
-                return emptyScalar(at: token.end)
+                return Self.emptyScalar(at: token.end)
             } else if try peekID() != .flowMappingEnd {
                 states.append(.flowMappingEmptyValue)
                 return try parseNode(block: false, indentlessSequence: false)
@@ -456,8 +456,8 @@ struct YAMLParser {
         }
         let token = try scanner.nextToken()
         popState()
-        marks.removeLast()
-        return YAMLEvent(kind: .mappingEnd, start: token.start, end: token.end)
+        marks.remove(at: marks.count - 1)
+        return YAMLEvent(kind: .mappingEnd, start: token.start)
     }
 
     private mutating func parseFlowMappingValue() throws(YAMLError) -> YAMLEvent {
@@ -469,9 +469,9 @@ struct YAMLParser {
                 return try parseNode(block: false, indentlessSequence: false)
             }
             state = .flowMappingKey
-            return emptyScalar(at: token.end)
+            return Self.emptyScalar(at: token.end)
         }
         state = .flowMappingKey
-        return emptyScalar(at: try scanner.peekToken().start)
+        return Self.emptyScalar(at: try scanner.peekToken().start)
     }
 }

@@ -333,7 +333,9 @@ enum YAMLResolver {
         }
         if let small = magnitude.uint64 {
             if !negative && small <= UInt64(Int.max) { return .int(Int(small)) }
-            if negative && small <= UInt64(Int.max) + 1 { return .int(small == UInt64(Int.max) + 1 ? Int.min : -Int(small)) }
+            if negative && small <= UInt64(Int.max) + 1 {
+                return .int(small == UInt64(Int.max) + 1 ? Int.min : -Int(small))
+            }
         }
         let d = magnitude.double
         return .double(negative ? -d : d)

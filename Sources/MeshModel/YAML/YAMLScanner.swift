@@ -13,6 +13,12 @@
 /// when its `:` is seen, and then a KEY (and maybe BLOCK-MAPPING-START) token
 /// is inserted before it, so the queue holds everything since the oldest
 /// possible simple key (at most one line, 1024 characters).
+///
+/// Hot paths here and in the parser, composer and constructor use index
+/// loops, `count == 0` and `remove(at:)` rather than `for-in`, `isEmpty`,
+/// `removeLast()`: unspecialized in debug builds, those generic
+/// protocol-extension calls cost several times the work they do, and a
+/// 1 MB manifest must load in well under a second in debug.
 struct YAMLScanner {
     struct SimpleKey {
         var flowLevel: Int
@@ -21,53 +27,66 @@ struct YAMLScanner {
         var mark: YAMLMark
     }
 
-    enum LineBreak {
-        case none, lineFeed, lineSeparator, paragraphSeparator
-
-        var utf8: [UInt8] {
-            switch self {
-            case .none: []
-            case .lineFeed: [0x0A]
-            case .lineSeparator: [0xE2, 0x80, 0xA8]
-            case .paragraphSeparator: [0xE2, 0x80, 0xA9]
-            }
-        }
-    }
-
-    let bytes: UnsafeBufferPointer<UInt8>
+    /// The input and the position in it. A separate trivial struct so that
+    /// its small helpers never copy the scanner's arrays (which a debug
+    /// build does for every non-mutating call from a mutating method).
+    var reader: YAMLCursor
     let file: String?
     let maxFlowDepth: Int
 
-    /// Current position: `mark.index` is the byte offset.
-    var mark = YAMLMark.start
-    var done = false
-    var flowLevel = 0
+    private var done = false
+    private var flowLevel = 0
     private var tokens: [YAMLToken] = []
     private var head = 0
     private var tokensTaken = 0
     private var indent = -1
     private var indents: [Int] = []
     private var allowSimpleKey = true
-    /// At most one per flow level; almost always zero to two entries.
-    private var possibleSimpleKeys: [SimpleKey] = []
+    private var headSettled = false
+    /// Possible simple keys, at most one per flow level, in the order they
+    /// were saved, which is also position, token-number and flow-level
+    /// order. So the stale ones (on an earlier line or over 1024 characters
+    /// back) are always a prefix, the nearest is the first, and the current
+    /// level's key is the last: every operation is O(1) amortized, even for
+    /// one long line of deeply nested flow collections (PyYAML scans them all).
+    private var simpleKeys: [SimpleKey] = []
+    /// Entries before this index are dropped (a queue's head).
+    private var simpleKeysHead = 0
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, file: String?, maxFlowDepth: Int) {
-        self.bytes = bytes
+        reader = YAMLCursor(bytes)
         self.file = file
         self.maxFlowDepth = maxFlowDepth
-        tokens.append(YAMLToken(id: .streamStart, start: mark, end: mark))
+        tokens.append(YAMLToken(id: .streamStart, start: reader.mark, end: reader.mark))
     }
 
     // MARK: Public interface
 
     /// The next token without consuming it.
     mutating func peekToken() throws(YAMLError) -> YAMLToken {
-        while try needMoreTokens() { try fetchMoreTokens() }
+        try settleHead()
         return tokens[head]
+    }
+
+    /// The kind of the next token (the parser's most frequent question; cheaper than a copy of the token).
+    mutating func peekTokenID() throws(YAMLError) -> YAMLToken.ID {
+        try settleHead()
+        return tokens[head].id
+    }
+
+    /// Fetches until the head token is final (no KEY can be inserted before
+    /// it). Once it is, it stays so until consumed: later possible keys have
+    /// later token numbers, and without fetching the staleness check finds
+    /// nothing new. So the parser's repeated peeks cost one check.
+    private mutating func settleHead() throws(YAMLError) {
+        if headSettled { return }
+        while try needMoreTokens() { try fetchMoreTokens() }
+        headSettled = true
     }
 
     mutating func nextToken() throws(YAMLError) -> YAMLToken {
         let token = try peekToken()
+        headSettled = false
         head += 1
         tokensTaken += 1
         if head >= 64 && head * 2 >= tokens.count {
@@ -77,83 +96,8 @@ struct YAMLScanner {
         return token
     }
 
-    // MARK: Reading bytes
-
-    var index: Int { mark.index }
-    var column: Int { mark.column }
-
-    @inline(__always) func byte(_ i: Int) -> UInt8 { i < bytes.count ? bytes[i] : 0 }
-    @inline(__always) func peek(_ k: Int = 0) -> UInt8 { byte(mark.index + k) }
-
-    /// A line break starts at byte `i` (LF, CR, NEL, LS, PS).
-    @inline(__always) func isBreak(_ i: Int) -> Bool {
-        switch byte(i) {
-        case 0x0A, 0x0D: true
-        case 0xC2: byte(i + 1) == 0x85
-        case 0xE2: byte(i + 1) == 0x80 && (byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9)
-        default: false
-        }
-    }
-    /// PyYAML's `'\0\r\n\x85\u2028\u2029'`: a break or the end.
-    @inline(__always) func isBreakOrEnd(_ i: Int) -> Bool { i >= bytes.count || isBreak(i) }
-    /// `'\0 \t\r\n\x85\u2028\u2029'`.
-    @inline(__always) func isBlankOrEnd(_ i: Int) -> Bool {
-        let b = byte(i)
-        return b == 0x20 || b == 0x09 || isBreakOrEnd(i)
-    }
-    /// `'\0 \r\n\x85\u2028\u2029'` (no tab).
-    @inline(__always) func isSpaceOrEnd(_ i: Int) -> Bool { byte(i) == 0x20 || isBreakOrEnd(i) }
-
-    mutating func forward(_ count: Int = 1) {
-        let end = min(mark.index + count, bytes.count)
-        var i = mark.index
-        while i < end {
-            YAMLReader.advance(&mark, over: bytes, at: i)
-            i += 1
-        }
-    }
-
-    /// Skips ASCII spaces quickly (the hot path of indentation).
-    mutating func skipSpaces() {
-        var i = mark.index
-        while i < bytes.count && bytes[i] == 0x20 { i += 1 }
-        let n = i - mark.index
-        mark.index = i
-        mark.column += n
-        mark.characterIndex += n
-    }
-
-    /// Skips to the next line break or the end (comments, ignored lines).
-    mutating func skipToBreak() {
-        while !isBreakOrEnd(mark.index) { forward() }
-    }
-
-    func text(_ start: Int, _ end: Int) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
-    }
-
-    /// The character at byte `i`, quoted for a message: `'\t'`, `'é'`, or `end of stream`.
-    func describeCharacter(at i: Int) -> String {
-        guard i < bytes.count else { return "end of stream" }
-        let b = bytes[i]
-        switch b {
-        case 0x09: return "'\\t'"
-        case 0x0A: return "'\\n'"
-        case 0x0D: return "'\\r'"
-        case 0x27: return "\"'\""
-        default:
-            if b < 0x80 { return "'\(String(UnicodeScalar(b)))'" }
-            guard let (scalar, _) = YAMLReader.decode(bytes, at: i), let unicode = Unicode.Scalar(scalar) else {
-                return "byte #x\(YAMLReader.hex(UInt32(b), width: 2))"
-            }
-            if scalar == 0x85 || scalar == 0x2028 || scalar == 0x2029 || scalar == 0xFEFF {
-                return "'\\u{\(YAMLReader.hex(scalar, width: 4))}'"
-            }
-            return "'\(String(Character(unicode)))'"
-        }
-    }
-
-    func error(_ message: String, at mark: YAMLMark, context: String? = nil, contextMark: YAMLMark? = nil) -> YAMLError {
+    func error(_ message: String, at mark: YAMLMark, context: String? = nil, contextMark: YAMLMark? = nil) -> YAMLError
+    {
         YAMLError(
             file: file, mark: mark.sourceMark, message: message, context: context,
             contextMark: contextMark?.sourceMark)
@@ -164,91 +108,99 @@ struct YAMLScanner {
     private mutating func needMoreTokens() throws(YAMLError) -> Bool {
         if done { return false }
         if head == tokens.count { return true }
+        if simpleKeysHead == simpleKeys.count { return false }
         // The current token may be a simple key: look further to find its ':'.
         try staleSimpleKeys()
-        return nextPossibleSimpleKey() == tokensTaken
+        return simpleKeysHead < simpleKeys.count && simpleKeys[simpleKeysHead].tokenNumber == tokensTaken
     }
 
     private mutating func fetchMoreTokens() throws(YAMLError) {
         scanToNextToken()
         try staleSimpleKeys()
-        unwindIndent(column)
+        unwindIndent(reader.column)
 
-        let ch = peek()
-        if index >= bytes.count { return try fetchStreamEnd() }
-        if ch == UInt8(ascii: "%") && column == 0 { return try fetchDirective() }
-        if ch == UInt8(ascii: "-") && checkDocumentIndicator() { return try fetchDocumentIndicator(.documentStart) }
-        if ch == UInt8(ascii: ".") && checkDocumentIndicator() { return try fetchDocumentIndicator(.documentEnd) }
+        // Byte values, not UInt8(ascii:), which a debug build calls each time.
+        let ch = reader.peek()
+        if reader.index >= reader.bytes.count { return try fetchStreamEnd() }
+        if ch == 0x25 && reader.column == 0 { return try fetchDirective() }  // %
+        if (ch == 0x2D || ch == 0x2E) && reader.isDocumentIndicatorAtColumnZero() {  // --- or ...
+            return try fetchDocumentIndicator(ch == 0x2D ? .documentStart : .documentEnd)
+        }
         switch ch {
-        case UInt8(ascii: "["): return try fetchFlowCollectionStart(.flowSequenceStart)
-        case UInt8(ascii: "{"): return try fetchFlowCollectionStart(.flowMappingStart)
-        case UInt8(ascii: "]"): return try fetchFlowCollectionEnd(.flowSequenceEnd)
-        case UInt8(ascii: "}"): return try fetchFlowCollectionEnd(.flowMappingEnd)
-        case UInt8(ascii: ","): return try fetchFlowEntry()
-        case UInt8(ascii: "-") where isBlankOrEnd(index + 1): return try fetchBlockEntry()
-        case UInt8(ascii: "?") where flowLevel != 0 || isBlankOrEnd(index + 1): return try fetchKey()
-        case UInt8(ascii: ":") where flowLevel != 0 || isBlankOrEnd(index + 1): return try fetchValue()
-        case UInt8(ascii: "*"): return try fetchAnchorOrAlias(.alias)
-        case UInt8(ascii: "&"): return try fetchAnchorOrAlias(.anchor)
-        case UInt8(ascii: "!"): return try fetchTag()
-        case UInt8(ascii: "|") where flowLevel == 0: return try fetchBlockScalar(folded: false)
-        case UInt8(ascii: ">") where flowLevel == 0: return try fetchBlockScalar(folded: true)
-        case UInt8(ascii: "'"): return try fetchFlowScalar(double: false)
-        case UInt8(ascii: "\""): return try fetchFlowScalar(double: true)
+        case 0x5B: return try fetchFlowCollectionStart(.flowSequenceStart)  // [
+        case 0x7B: return try fetchFlowCollectionStart(.flowMappingStart)  // {
+        case 0x5D: return try fetchFlowCollectionEnd(.flowSequenceEnd)  // ]
+        case 0x7D: return try fetchFlowCollectionEnd(.flowMappingEnd)  // }
+        case 0x2C: return try fetchFlowEntry()  // ,
+        case 0x2D where reader.isBlankOrEnd(reader.index + 1): return try fetchBlockEntry()  // -
+        case 0x3F where flowLevel != 0 || reader.isBlankOrEnd(reader.index + 1): return try fetchKey()  // ?
+        case 0x3A where flowLevel != 0 || reader.isBlankOrEnd(reader.index + 1): return try fetchValue()  // :
+        case 0x2A: return try fetchAnchorOrAlias(.alias)  // *
+        case 0x26: return try fetchAnchorOrAlias(.anchor)  // &
+        case 0x21: return try fetchTag()  // !
+        case 0x7C where flowLevel == 0: return try fetchBlockScalar(folded: false)  // |
+        case 0x3E where flowLevel == 0: return try fetchBlockScalar(folded: true)  // >
+        case 0x27: return try fetchFlowScalar(double: false)  // '
+        case 0x22: return try fetchFlowScalar(double: true)  // "
         default: break
         }
-        if checkPlain() { return try fetchPlain() }
+        if Self.checkPlain(reader, flowLevel: flowLevel) { return try fetchPlain() }
         throw error(
-            "found character \(describeCharacter(at: index)) that cannot start any token", at: mark,
+            "found character \(reader.describeCharacter(at: reader.index)) that cannot start any token",
+            at: reader.mark,
             context: "while scanning for the next token")
     }
 
     // MARK: Simple keys
 
-    private func nextPossibleSimpleKey() -> Int? {
-        var minimum: Int? = nil
-        for key in possibleSimpleKeys where minimum == nil || key.tokenNumber < minimum! {
-            minimum = key.tokenNumber
-        }
-        return minimum
-    }
-
     /// Drops possible simple keys that can no longer be keys: a simple key
     /// is limited to one line and 1024 characters.
     private mutating func staleSimpleKeys() throws(YAMLError) {
-        var i = 0
-        while i < possibleSimpleKeys.count {
-            let key = possibleSimpleKeys[i]
-            if key.mark.line != mark.line || mark.characterIndex - key.mark.characterIndex > 1024 {
-                if key.required {
-                    throw error(
-                        "could not find expected ':'", at: mark, context: "while scanning a simple key",
-                        contextMark: key.mark)
-                }
-                possibleSimpleKeys.remove(at: i)
-            } else {
-                i += 1
+        while simpleKeysHead < simpleKeys.count {
+            let key = simpleKeys[simpleKeysHead]
+            guard key.mark.line != reader.mark.line || reader.mark.characterIndex - key.mark.characterIndex > 1024
+            else { break }
+            if key.required {
+                throw error(
+                    "could not find expected ':'", at: reader.mark, context: "while scanning a simple key",
+                    contextMark: key.mark)
             }
+            simpleKeysHead += 1
+        }
+        if simpleKeysHead == simpleKeys.count {
+            simpleKeys.removeAll(keepingCapacity: true)
+            simpleKeysHead = 0
+        } else if simpleKeysHead > 64 && simpleKeysHead * 2 > simpleKeys.count {
+            simpleKeys.removeFirst(simpleKeysHead)
+            simpleKeysHead = 0
         }
     }
 
     private mutating func savePossibleSimpleKey() throws(YAMLError) {
-        let required = flowLevel == 0 && indent == column
+        let required = flowLevel == 0 && indent == reader.column
         guard allowSimpleKey else { return }
         try removePossibleSimpleKey()
-        possibleSimpleKeys.append(
+        simpleKeys.append(
             SimpleKey(
-                flowLevel: flowLevel, tokenNumber: tokensTaken + tokens.count - head, required: required, mark: mark))
+                flowLevel: flowLevel, tokenNumber: tokensTaken + tokens.count - head, required: required,
+                mark: reader.mark))
+    }
+
+    /// The current flow level's possible key, which can only be the last one.
+    private mutating func takeSimpleKeyAtCurrentLevel() -> SimpleKey? {
+        guard simpleKeysHead < simpleKeys.count, simpleKeys[simpleKeys.count - 1].flowLevel == flowLevel else {
+            return nil
+        }
+        return simpleKeys.remove(at: simpleKeys.count - 1)
     }
 
     private mutating func removePossibleSimpleKey() throws(YAMLError) {
-        guard let i = possibleSimpleKeys.firstIndex(where: { $0.flowLevel == flowLevel }) else { return }
-        let key = possibleSimpleKeys[i]
+        guard let key = takeSimpleKeyAtCurrentLevel() else { return }
         if key.required {
             throw error(
-                "could not find expected ':'", at: mark, context: "while scanning a simple key", contextMark: key.mark)
+                "could not find expected ':'", at: reader.mark, context: "while scanning a simple key",
+                contextMark: key.mark)
         }
-        possibleSimpleKeys.remove(at: i)
     }
 
     // MARK: Indentation
@@ -257,8 +209,8 @@ struct YAMLScanner {
         // In the flow context indentation is ignored (as PyYAML does).
         if flowLevel != 0 { return }
         while indent > column {
-            indent = indents.removeLast()
-            tokens.append(YAMLToken(id: .blockEnd, start: mark, end: mark))
+            indent = indents.remove(at: indents.count - 1)
+            tokens.append(YAMLToken(id: .blockEnd, start: reader.mark, end: reader.mark))
         }
     }
 
@@ -275,8 +227,9 @@ struct YAMLScanner {
         unwindIndent(-1)
         try removePossibleSimpleKey()
         allowSimpleKey = false
-        possibleSimpleKeys = []
-        tokens.append(YAMLToken(id: .streamEnd, start: mark, end: mark))
+        simpleKeys = []
+        simpleKeysHead = 0
+        tokens.append(YAMLToken(id: .streamEnd, start: reader.mark, end: reader.mark))
         done = true
     }
 
@@ -287,31 +240,25 @@ struct YAMLScanner {
         tokens.append(try scanDirective())
     }
 
-    private func checkDocumentIndicator() -> Bool {
-        guard column == 0 else { return false }
-        let c = peek()
-        return peek(1) == c && peek(2) == c && isBlankOrEnd(index + 3)
-    }
-
     private mutating func fetchDocumentIndicator(_ id: YAMLToken.ID) throws(YAMLError) {
         unwindIndent(-1)
         try removePossibleSimpleKey()
         allowSimpleKey = false
-        let start = mark
-        forward(3)
-        tokens.append(YAMLToken(id: id, start: start, end: mark))
+        let start = reader.mark
+        reader.forward(3)
+        tokens.append(YAMLToken(id: id, start: start, end: reader.mark))
     }
 
     private mutating func fetchFlowCollectionStart(_ id: YAMLToken.ID) throws(YAMLError) {
         try savePossibleSimpleKey()
         flowLevel += 1
         if flowLevel > maxFlowDepth {
-            throw error("flow collections nested deeper than \(maxFlowDepth) levels", at: mark)
+            throw error("flow collections nested deeper than \(maxFlowDepth) levels", at: reader.mark)
         }
         allowSimpleKey = true
-        let start = mark
-        forward()
-        tokens.append(YAMLToken(id: id, start: start, end: mark))
+        let start = reader.mark
+        reader.forward()
+        tokens.append(YAMLToken(id: id, start: start, end: reader.mark))
     }
 
     private mutating func fetchFlowCollectionEnd(_ id: YAMLToken.ID) throws(YAMLError) {
@@ -319,48 +266,51 @@ struct YAMLScanner {
         // PyYAML lets the level go negative on a stray ']' and leaves the error to the parser.
         flowLevel -= 1
         allowSimpleKey = false
-        let start = mark
-        forward()
-        tokens.append(YAMLToken(id: id, start: start, end: mark))
+        let start = reader.mark
+        reader.forward()
+        tokens.append(YAMLToken(id: id, start: start, end: reader.mark))
     }
 
     private mutating func fetchFlowEntry() throws(YAMLError) {
         allowSimpleKey = true
         try removePossibleSimpleKey()
-        let start = mark
-        forward()
-        tokens.append(YAMLToken(id: .flowEntry, start: start, end: mark))
+        let start = reader.mark
+        reader.forward()
+        tokens.append(YAMLToken(id: .flowEntry, start: start, end: reader.mark))
     }
 
     private mutating func fetchBlockEntry() throws(YAMLError) {
         if flowLevel == 0 {
-            if !allowSimpleKey { throw error("sequence entries are not allowed here", at: mark) }
-            if addIndent(column) { tokens.append(YAMLToken(id: .blockSequenceStart, start: mark, end: mark)) }
+            if !allowSimpleKey { throw error("sequence entries are not allowed here", at: reader.mark) }
+            if addIndent(reader.column) {
+                tokens.append(YAMLToken(id: .blockSequenceStart, start: reader.mark, end: reader.mark))
+            }
         }
         // A '-' in the flow context is an error the parser reports.
         allowSimpleKey = true
         try removePossibleSimpleKey()
-        let start = mark
-        forward()
-        tokens.append(YAMLToken(id: .blockEntry, start: start, end: mark))
+        let start = reader.mark
+        reader.forward()
+        tokens.append(YAMLToken(id: .blockEntry, start: start, end: reader.mark))
     }
 
     private mutating func fetchKey() throws(YAMLError) {
         if flowLevel == 0 {
-            if !allowSimpleKey { throw error("mapping keys are not allowed here", at: mark) }
-            if addIndent(column) { tokens.append(YAMLToken(id: .blockMappingStart, start: mark, end: mark)) }
+            if !allowSimpleKey { throw error("mapping keys are not allowed here", at: reader.mark) }
+            if addIndent(reader.column) {
+                tokens.append(YAMLToken(id: .blockMappingStart, start: reader.mark, end: reader.mark))
+            }
         }
         allowSimpleKey = flowLevel == 0
         try removePossibleSimpleKey()
-        let start = mark
-        forward()
-        tokens.append(YAMLToken(id: .key, start: start, end: mark))
+        let start = reader.mark
+        reader.forward()
+        tokens.append(YAMLToken(id: .key, start: start, end: reader.mark))
     }
 
     private mutating func fetchValue() throws(YAMLError) {
-        if let i = possibleSimpleKeys.firstIndex(where: { $0.flowLevel == flowLevel }) {
+        if let key = takeSimpleKeyAtCurrentLevel() {
             // The saved scalar (or collection) was a key: insert KEY before it.
-            let key = possibleSimpleKeys.remove(at: i)
             let position = head + key.tokenNumber - tokensTaken
             tokens.insert(YAMLToken(id: .key, start: key.mark, end: key.mark), at: position)
             if flowLevel == 0 && addIndent(key.mark.column) {
@@ -370,15 +320,17 @@ struct YAMLScanner {
         } else {
             // Part of a complex key (`? key` then `: value`).
             if flowLevel == 0 {
-                if !allowSimpleKey { throw error("mapping values are not allowed here", at: mark) }
-                if addIndent(column) { tokens.append(YAMLToken(id: .blockMappingStart, start: mark, end: mark)) }
+                if !allowSimpleKey { throw error("mapping values are not allowed here", at: reader.mark) }
+                if addIndent(reader.column) {
+                    tokens.append(YAMLToken(id: .blockMappingStart, start: reader.mark, end: reader.mark))
+                }
             }
             allowSimpleKey = flowLevel == 0
             try removePossibleSimpleKey()
         }
-        let start = mark
-        forward()
-        tokens.append(YAMLToken(id: .value, start: start, end: mark))
+        let start = reader.mark
+        reader.forward()
+        tokens.append(YAMLToken(id: .value, start: start, end: reader.mark))
     }
 
     private mutating func fetchAnchorOrAlias(_ id: YAMLToken.ID) throws(YAMLError) {
@@ -414,18 +366,18 @@ struct YAMLScanner {
     /// A plain scalar may start with any non-space character except the
     /// indicators; `-`, `?`, `:` may start one when followed by a non-space
     /// (`?` and `:` only in the block context).
-    private func checkPlain() -> Bool {
-        let ch = peek()
-        if isBlankOrEnd(index) { return false }
+    private static func checkPlain(_ reader: YAMLCursor, flowLevel: Int) -> Bool {
+        let ch = reader.peek()
+        if reader.isBlankOrEnd(reader.index) { return false }
         switch ch {
-        case UInt8(ascii: "-"):
-            return !isBlankOrEnd(index + 1)
-        case UInt8(ascii: "?"), UInt8(ascii: ":"):
-            return !isBlankOrEnd(index + 1) && flowLevel == 0
-        case UInt8(ascii: ","), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"),
-            UInt8(ascii: "#"), UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"), UInt8(ascii: "|"),
-            UInt8(ascii: ">"), UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "%"), UInt8(ascii: "@"),
-            UInt8(ascii: "`"):
+        case 0x2D:  // -
+            return !reader.isBlankOrEnd(reader.index + 1)
+        case 0x3F, 0x3A:  // ? :
+            return !reader.isBlankOrEnd(reader.index + 1) && flowLevel == 0
+        case 0x2C, 0x5B, 0x5D, 0x7B, 0x7D,  // , [ ] { }
+            0x23, 0x26, 0x2A, 0x21, 0x7C,  // # & * ! |
+            0x3E, 0x27, 0x22, 0x25, 0x40,  // > ' " % @
+            0x60:  // `
             return false
         default:
             return true
@@ -437,11 +389,13 @@ struct YAMLScanner {
     /// Skips spaces, comments and line breaks (not tabs: PyYAML does not
     /// allow a tab to precede a token). A BOM is skipped at the very start.
     private mutating func scanToNextToken() {
-        if index == 0 && peek() == 0xEF && peek(1) == 0xBB && peek(2) == 0xBF { forward(3) }
+        if reader.index == 0 && reader.peek() == 0xEF && reader.peek(1) == 0xBB && reader.peek(2) == 0xBF {
+            reader.forward(3)
+        }
         while true {
-            skipSpaces()
-            if peek() == UInt8(ascii: "#") { skipToBreak() }
-            if scanLineBreak() != .none {
+            reader.skipSpaces()
+            if reader.peek() == 0x23 { reader.skipToBreak() }  // '#'
+            if reader.scanLineBreak() != .none {
                 if flowLevel == 0 { allowSimpleKey = true }
             } else {
                 return
@@ -450,25 +404,25 @@ struct YAMLScanner {
     }
 
     private mutating func scanDirective() throws(YAMLError) -> YAMLToken {
-        let start = mark
-        forward()
+        let start = reader.mark
+        reader.forward()
         let name = try scanDirectiveName(start)
-        var token = YAMLToken(id: .directive, start: start, end: mark, value: name)
+        var token = YAMLToken(id: .directive, start: start, end: reader.mark, value: name)
         if name == "YAML" {
             token.directive = try scanYAMLDirectiveValue(start)
-            token.end = mark
+            token.end = reader.mark
         } else if name == "TAG" {
             token.directive = try scanTagDirectiveValue(start)
-            token.end = mark
+            token.end = reader.mark
         } else {
-            token.end = mark
-            skipToBreak()
+            token.end = reader.mark
+            reader.skipToBreak()
         }
         try scanIgnoredLine(start, context: "while scanning a directive")
         return token
     }
 
-    private func isNameCharacter(_ b: UInt8) -> Bool {
+    private static func isNameCharacter(_ b: UInt8) -> Bool {
         switch b {
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "-"), UInt8(ascii: "_"):
@@ -479,35 +433,37 @@ struct YAMLScanner {
 
     private mutating func scanDirectiveName(_ start: YAMLMark) throws(YAMLError) -> String {
         var length = 0
-        while isNameCharacter(peek(length)) { length += 1 }
+        while Self.isNameCharacter(reader.peek(length)) { length += 1 }
         if length == 0 {
             throw error(
-                "expected alphabetic or numeric character, but found \(describeCharacter(at: index))", at: mark,
+                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: "while scanning a directive", contextMark: start)
         }
-        let value = text(index, index + length)
-        forward(length)
-        if !isSpaceOrEnd(index) {
+        let value = reader.text(reader.index, reader.index + length)
+        reader.forward(length)
+        if !reader.isSpaceOrEnd(reader.index) {
             throw error(
-                "expected alphabetic or numeric character, but found \(describeCharacter(at: index))", at: mark,
+                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: "while scanning a directive", contextMark: start)
         }
         return value
     }
 
     private mutating func scanYAMLDirectiveValue(_ start: YAMLMark) throws(YAMLError) -> YAMLToken.Directive {
-        skipSpaces()
+        reader.skipSpaces()
         let major = try scanYAMLDirectiveNumber(start)
-        if peek() != UInt8(ascii: ".") {
+        if reader.peek() != UInt8(ascii: ".") {
             throw error(
-                "expected a digit or '.', but found \(describeCharacter(at: index))", at: mark,
+                "expected a digit or '.', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
                 context: "while scanning a directive", contextMark: start)
         }
-        forward()
+        reader.forward()
         let minor = try scanYAMLDirectiveNumber(start)
-        if !isSpaceOrEnd(index) {
+        if !reader.isSpaceOrEnd(reader.index) {
             throw error(
-                "expected a digit or ' ', but found \(describeCharacter(at: index))", at: mark,
+                "expected a digit or ' ', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
                 context: "while scanning a directive", contextMark: start)
         }
         return .yaml(major: major, minor: minor)
@@ -515,32 +471,32 @@ struct YAMLScanner {
 
     private mutating func scanYAMLDirectiveNumber(_ start: YAMLMark) throws(YAMLError) -> Int {
         func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-        if !isDigit(peek()) {
+        if !isDigit(reader.peek()) {
             throw error(
-                "expected a digit, but found \(describeCharacter(at: index))", at: mark,
+                "expected a digit, but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
                 context: "while scanning a directive", contextMark: start)
         }
         var length = 0
-        while isDigit(peek(length)) { length += 1 }
+        while isDigit(reader.peek(length)) { length += 1 }
         // Clamp absurdly long numbers rather than overflow; only 1.x is accepted anyway.
-        let value = Int(text(index, index + min(length, 9))) ?? 0
-        forward(length)
+        let value = Int(reader.text(reader.index, reader.index + min(length, 9))) ?? 0
+        reader.forward(length)
         return value
     }
 
     private mutating func scanTagDirectiveValue(_ start: YAMLMark) throws(YAMLError) -> YAMLToken.Directive {
-        skipSpaces()
+        reader.skipSpaces()
         let handle = try scanTagHandle(context: "directive", start)
-        if peek() != UInt8(ascii: " ") {
+        if reader.peek() != UInt8(ascii: " ") {
             throw error(
-                "expected ' ', but found \(describeCharacter(at: index))", at: mark,
+                "expected ' ', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
                 context: "while scanning a directive", contextMark: start)
         }
-        skipSpaces()
+        reader.skipSpaces()
         let prefix = try scanTagURI(context: "directive", start)
-        if !isSpaceOrEnd(index) {
+        if !reader.isSpaceOrEnd(reader.index) {
             throw error(
-                "expected ' ', but found \(describeCharacter(at: index))", at: mark,
+                "expected ' ', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
                 context: "while scanning a directive", contextMark: start)
         }
         return .tag(handle: handle, prefix: prefix)
@@ -548,71 +504,77 @@ struct YAMLScanner {
 
     /// The rest of a directive or block scalar header line: spaces and an optional comment.
     private mutating func scanIgnoredLine(_ start: YAMLMark, context: String) throws(YAMLError) {
-        skipSpaces()
-        if peek() == UInt8(ascii: "#") { skipToBreak() }
-        if !isBreakOrEnd(index) {
+        reader.skipSpaces()
+        if reader.peek() == UInt8(ascii: "#") { reader.skipToBreak() }
+        if !reader.isBreakOrEnd(reader.index) {
             throw error(
-                "expected a comment or a line break, but found \(describeCharacter(at: index))", at: mark,
+                "expected a comment or a line break, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: context, contextMark: start)
         }
-        _ = scanLineBreak()
+        _ = reader.scanLineBreak()
     }
 
     /// Anchors and aliases: ASCII letters, digits, `-` and `_` only (PyYAML
     /// restricts them so that `[*a, b]` is unambiguous).
     private mutating func scanAnchor(_ id: YAMLToken.ID) throws(YAMLError) -> YAMLToken {
-        let start = mark
+        let start = reader.mark
         let name = id == .alias ? "alias" : "anchor"
-        forward()
+        reader.forward()
         var length = 0
-        while isNameCharacter(peek(length)) { length += 1 }
+        while Self.isNameCharacter(reader.peek(length)) { length += 1 }
         if length == 0 {
             throw error(
-                "expected alphabetic or numeric character, but found \(describeCharacter(at: index))", at: mark,
+                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: "while scanning an \(name)", contextMark: start)
         }
-        let value = text(index, index + length)
-        forward(length)
-        let ch = peek()
+        let value = reader.text(reader.index, reader.index + length)
+        reader.forward(length)
+        let ch = reader.peek()
         let allowedAfter: Bool =
-            isBlankOrEnd(index)
-            || [UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"),
-                UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: "`")].contains(ch)
+            reader.isBlankOrEnd(reader.index)
+            || [
+                UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"),
+                UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: "`"),
+            ].contains(ch)
         if !allowedAfter {
             throw error(
-                "expected alphabetic or numeric character, but found \(describeCharacter(at: index))", at: mark,
+                "expected alphabetic or numeric character, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: "while scanning an \(name)", contextMark: start)
         }
-        return YAMLToken(id: id, start: start, end: mark, value: value)
+        return YAMLToken(id: id, start: start, end: reader.mark, value: value)
     }
 
     private mutating func scanTag() throws(YAMLError) -> YAMLToken {
-        let start = mark
+        let start = reader.mark
         var handle: String?
         var suffix: String
-        let ch = peek(1)
+        let ch = reader.peek(1)
         if ch == UInt8(ascii: "<") {
             // Verbatim: !<tag:yaml.org,2002:str>
             handle = nil
-            forward(2)
+            reader.forward(2)
             suffix = try scanTagURI(context: "tag", start)
-            if peek() != UInt8(ascii: ">") {
+            if reader.peek() != UInt8(ascii: ">") {
                 throw error(
-                    "expected '>', but found \(describeCharacter(at: index))", at: mark, context: "while parsing a tag",
+                    "expected '>', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
+                    context: "while parsing a tag",
                     contextMark: start)
             }
-            forward()
-        } else if isBlankOrEnd(index + 1) {
+            reader.forward()
+        } else if reader.isBlankOrEnd(reader.index + 1) {
             // The non-specific tag '!'.
             handle = nil
             suffix = "!"
-            forward()
+            reader.forward()
         } else {
             // '!suffix' or '!handle!suffix': look for a second '!' before a space.
             var length = 1
             var useHandle = false
-            while !isSpaceOrEnd(index + length) {
-                if peek(length) == UInt8(ascii: "!") {
+            while !reader.isSpaceOrEnd(reader.index + length) {
+                if reader.peek(length) == UInt8(ascii: "!") {
                     useHandle = true
                     break
                 }
@@ -622,42 +584,43 @@ struct YAMLScanner {
                 handle = try scanTagHandle(context: "tag", start)
             } else {
                 handle = "!"
-                forward()
+                reader.forward()
             }
             suffix = try scanTagURI(context: "tag", start)
         }
-        if !isSpaceOrEnd(index) {
+        if !reader.isSpaceOrEnd(reader.index) {
             throw error(
-                "expected ' ', but found \(describeCharacter(at: index))", at: mark, context: "while scanning a tag",
+                "expected ' ', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
+                context: "while scanning a tag",
                 contextMark: start)
         }
-        return YAMLToken(id: .tag, start: start, end: mark, value: suffix, handle: handle)
+        return YAMLToken(id: .tag, start: start, end: reader.mark, value: suffix, handle: handle)
     }
 
     private mutating func scanTagHandle(context: String, _ start: YAMLMark) throws(YAMLError) -> String {
-        if peek() != UInt8(ascii: "!") {
+        if reader.peek() != UInt8(ascii: "!") {
             throw error(
-                "expected '!', but found \(describeCharacter(at: index))", at: mark,
+                "expected '!', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
                 context: "while scanning a \(context)", contextMark: start)
         }
         var length = 1
-        if peek(length) != UInt8(ascii: " ") {
-            while isNameCharacter(peek(length)) { length += 1 }
-            if peek(length) != UInt8(ascii: "!") {
-                forward(length)
+        if reader.peek(length) != UInt8(ascii: " ") {
+            while Self.isNameCharacter(reader.peek(length)) { length += 1 }
+            if reader.peek(length) != UInt8(ascii: "!") {
+                reader.forward(length)
                 throw error(
-                    "expected '!', but found \(describeCharacter(at: index))", at: mark,
+                    "expected '!', but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
                     context: "while scanning a \(context)", contextMark: start)
             }
             length += 1
         }
-        let value = text(index, index + length)
-        forward(length)
+        let value = reader.text(reader.index, reader.index + length)
+        reader.forward(length)
         return value
     }
 
-    private func isURICharacter(_ b: UInt8) -> Bool {
-        if isNameCharacter(b) { return true }
+    private static func isURICharacter(_ b: UInt8) -> Bool {
+        if Self.isNameCharacter(b) { return true }
         switch b {
         case UInt8(ascii: ";"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: "@"),
             UInt8(ascii: "&"), UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "$"), UInt8(ascii: ","),
@@ -672,18 +635,18 @@ struct YAMLScanner {
     private mutating func scanTagURI(context: String, _ start: YAMLMark) throws(YAMLError) -> String {
         var utf8: [UInt8] = []
         var any = false
-        while isURICharacter(peek()) {
+        while Self.isURICharacter(reader.peek()) {
             any = true
-            if peek() == UInt8(ascii: "%") {
+            if reader.peek() == UInt8(ascii: "%") {
                 utf8 += try scanURIEscapes(context: context, start)
             } else {
-                utf8.append(peek())
-                forward()
+                utf8.append(reader.peek())
+                reader.forward()
             }
         }
         if !any {
             throw error(
-                "expected URI, but found \(describeCharacter(at: index))", at: mark,
+                "expected URI, but found \(reader.describeCharacter(at: reader.index))", at: reader.mark,
                 context: "while parsing a \(context)", contextMark: start)
         }
         return String(decoding: utf8, as: UTF8.self)
@@ -691,17 +654,18 @@ struct YAMLScanner {
 
     private mutating func scanURIEscapes(context: String, _ start: YAMLMark) throws(YAMLError) -> [UInt8] {
         var codes: [UInt8] = []
-        let escapeMark = mark
-        while peek() == UInt8(ascii: "%") {
-            forward()
-            guard let high = hexValue(peek()), let low = hexValue(peek(1)) else {
-                let bad = hexValue(peek()) == nil ? index : index + 1
+        let escapeMark = reader.mark
+        while reader.peek() == UInt8(ascii: "%") {
+            reader.forward()
+            guard let high = Self.hexValue(reader.peek()), let low = Self.hexValue(reader.peek(1)) else {
+                let bad = Self.hexValue(reader.peek()) == nil ? reader.index : reader.index + 1
+                let found = reader.describeCharacter(at: bad)
                 throw error(
-                    "expected URI escape sequence of 2 hexadecimal numbers, but found \(describeCharacter(at: bad))",
-                    at: mark, context: "while scanning a \(context)", contextMark: start)
+                    "expected URI escape sequence of 2 hexadecimal numbers, but found \(found)", at: reader.mark,
+                    context: "while scanning a \(context)", contextMark: start)
             }
             codes.append(UInt8(high << 4 | low))
-            forward(2)
+            reader.forward(2)
         }
         guard String(validating: codes, as: UTF8.self) != nil else {
             throw error(
@@ -711,7 +675,7 @@ struct YAMLScanner {
         return codes
     }
 
-    private func hexValue(_ b: UInt8) -> UInt32? {
+    private static func hexValue(_ b: UInt8) -> UInt32? {
         switch b {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(b - UInt8(ascii: "0"))
         case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(b - UInt8(ascii: "a") + 10)
@@ -723,9 +687,9 @@ struct YAMLScanner {
     // MARK: Block scalars
 
     private mutating func scanBlockScalar(folded: Bool) throws(YAMLError) -> YAMLToken {
-        let start = mark
+        let start = reader.mark
         var chunks: [UInt8] = []
-        forward()
+        reader.forward()
         let (chomping, increment) = try scanBlockScalarIndicators(start)
         try scanIgnoredLine(start, context: "while scanning a block scalar")
 
@@ -742,23 +706,22 @@ struct YAMLScanner {
             (breaks, maxIndent, end) = scanBlockScalarIndentation()
             blockIndent = max(minIndent, maxIndent)
         }
-        var lineBreak = LineBreak.none
+        var lineBreak = YAMLCursor.LineBreak.none
 
         // The content lines.
-        while column == blockIndent && index < bytes.count {
+        while reader.column == blockIndent && reader.index < reader.bytes.count {
             chunks += breaks
-            let leadingNonSpace = peek() != UInt8(ascii: " ") && peek() != UInt8(ascii: "\t")
-            let lineStart = index
-            var i = index
-            while !isBreakOrEnd(i) { i += 1 }
-            chunks += bytes[lineStart..<i]
-            forward(i - lineStart)
-            lineBreak = scanLineBreak()
+            let leadingNonSpace = reader.peek() != UInt8(ascii: " ") && reader.peek() != UInt8(ascii: "\t")
+            let lineStart = reader.index
+            let i = reader.breakOrEnd(from: lineStart)
+            reader.append(lineStart..<i, to: &chunks)
+            reader.forward(i - lineStart)
+            lineBreak = reader.scanLineBreak()
             (breaks, end) = scanBlockScalarBreaks(blockIndent)
-            if column == blockIndent && index < bytes.count {
+            if reader.column == blockIndent && reader.index < reader.bytes.count {
                 // Folding as the specification says (PyYAML's choice).
-                if folded && lineBreak == .lineFeed && leadingNonSpace && peek() != UInt8(ascii: " ")
-                    && peek() != UInt8(ascii: "\t")
+                if folded && lineBreak == .lineFeed && leadingNonSpace && reader.peek() != UInt8(ascii: " ")
+                    && reader.peek() != UInt8(ascii: "\t")
                 {
                     if breaks.isEmpty { chunks.append(0x20) }
                 } else {
@@ -785,28 +748,34 @@ struct YAMLScanner {
             b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") ? Int(b - UInt8(ascii: "0")) : nil
         }
         let zeroMessage = "expected indentation indicator in the range 1-9, but found 0"
-        var ch = peek()
+        var ch = reader.peek()
         if ch == UInt8(ascii: "+") || ch == UInt8(ascii: "-") {
             chomping = ch == UInt8(ascii: "+")
-            forward()
-            if let d = digit(peek()) {
-                if d == 0 { throw error(zeroMessage, at: mark, context: "while scanning a block scalar", contextMark: start) }
+            reader.forward()
+            if let d = digit(reader.peek()) {
+                if d == 0 {
+                    throw error(
+                        zeroMessage, at: reader.mark, context: "while scanning a block scalar", contextMark: start)
+                }
                 increment = d
-                forward()
+                reader.forward()
             }
         } else if let d = digit(ch) {
-            if d == 0 { throw error(zeroMessage, at: mark, context: "while scanning a block scalar", contextMark: start) }
+            if d == 0 {
+                throw error(zeroMessage, at: reader.mark, context: "while scanning a block scalar", contextMark: start)
+            }
             increment = d
-            forward()
-            ch = peek()
+            reader.forward()
+            ch = reader.peek()
             if ch == UInt8(ascii: "+") || ch == UInt8(ascii: "-") {
                 chomping = ch == UInt8(ascii: "+")
-                forward()
+                reader.forward()
             }
         }
-        if !isSpaceOrEnd(index) {
+        if !reader.isSpaceOrEnd(reader.index) {
             throw error(
-                "expected chomping or indentation indicators, but found \(describeCharacter(at: index))", at: mark,
+                "expected chomping or indentation indicators, but found \(reader.describeCharacter(at: reader.index))",
+                at: reader.mark,
                 context: "while scanning a block scalar", contextMark: start)
         }
         return (chomping, increment)
@@ -815,14 +784,14 @@ struct YAMLScanner {
     private mutating func scanBlockScalarIndentation() -> ([UInt8], Int, YAMLMark) {
         var chunks: [UInt8] = []
         var maxIndent = 0
-        var end = mark
-        while peek() == UInt8(ascii: " ") || isBreak(index) {
-            if peek() != UInt8(ascii: " ") {
-                chunks += scanLineBreak().utf8
-                end = mark
+        var end = reader.mark
+        while reader.peek() == UInt8(ascii: " ") || reader.isBreak(reader.index) {
+            if reader.peek() != UInt8(ascii: " ") {
+                chunks += reader.scanLineBreak().utf8
+                end = reader.mark
             } else {
-                forward()
-                if column > maxIndent { maxIndent = column }
+                reader.forward()
+                if reader.column > maxIndent { maxIndent = reader.column }
             }
         }
         return (chunks, maxIndent, end)
@@ -830,12 +799,12 @@ struct YAMLScanner {
 
     private mutating func scanBlockScalarBreaks(_ blockIndent: Int) -> ([UInt8], YAMLMark) {
         var chunks: [UInt8] = []
-        var end = mark
-        while column < blockIndent && peek() == UInt8(ascii: " ") { forward() }
-        while isBreak(index) {
-            chunks += scanLineBreak().utf8
-            end = mark
-            while column < blockIndent && peek() == UInt8(ascii: " ") { forward() }
+        var end = reader.mark
+        while reader.column < blockIndent && reader.peek() == UInt8(ascii: " ") { reader.forward() }
+        while reader.isBreak(reader.index) {
+            chunks += reader.scanLineBreak().utf8
+            end = reader.mark
+            while reader.column < blockIndent && reader.peek() == UInt8(ascii: " ") { reader.forward() }
         }
         return (chunks, end)
     }
@@ -846,17 +815,17 @@ struct YAMLScanner {
     /// here: the quotes delimit them); only document separators inside are errors.
     private mutating func scanFlowScalar(double: Bool) throws(YAMLError) -> YAMLToken {
         var chunks: [UInt8] = []
-        let start = mark
-        let quote = peek()
-        forward()
+        let start = reader.mark
+        let quote = reader.peek()
+        reader.forward()
         try scanFlowScalarNonSpaces(double: double, start, into: &chunks)
-        while peek() != quote {
+        while reader.peek() != quote {
             try scanFlowScalarSpaces(double: double, start, into: &chunks)
             try scanFlowScalarNonSpaces(double: double, start, into: &chunks)
         }
-        forward()
+        reader.forward()
         return YAMLToken(
-            id: .scalar, start: start, end: mark, value: String(decoding: chunks, as: UTF8.self), plain: false,
+            id: .scalar, start: start, end: reader.mark, value: String(decoding: chunks, as: UTF8.self), plain: false,
             style: double ? .doubleQuoted : .singleQuoted)
     }
 
@@ -864,27 +833,33 @@ struct YAMLScanner {
         double: Bool, _ start: YAMLMark, into chunks: inout [UInt8]
     ) throws(YAMLError) {
         while true {
-            var i = index
-            while true {
-                let b = byte(i)
-                if b == UInt8(ascii: "'") || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || isBlankOrEnd(i) {
+            var i = reader.index
+            let base = reader.base
+            while i < reader.count {
+                let b = base[i]
+                if b == UInt8(ascii: "'") || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x20
+                    || b == 0x09
+                    || b == 0x0A || b == 0x0D || (b >= 0x80 && reader.isBreak(i))
+                {
                     break
                 }
                 i += 1
             }
-            if i > index {
-                chunks += bytes[index..<i]
-                forward(i - index)
+            if i > reader.index {
+                reader.append(reader.index..<i, to: &chunks)
+                reader.forward(i - reader.index)
             }
-            let ch = peek()
-            if !double && ch == UInt8(ascii: "'") && peek(1) == UInt8(ascii: "'") {
+            let ch = reader.peek()
+            if !double && ch == UInt8(ascii: "'") && reader.peek(1) == UInt8(ascii: "'") {
                 chunks.append(UInt8(ascii: "'"))
-                forward(2)
-            } else if (double && ch == UInt8(ascii: "'")) || (!double && (ch == UInt8(ascii: "\"") || ch == UInt8(ascii: "\\"))) {
+                reader.forward(2)
+            } else if (double && ch == UInt8(ascii: "'"))
+                || (!double && (ch == UInt8(ascii: "\"") || ch == UInt8(ascii: "\\")))
+            {
                 chunks.append(ch)
-                forward()
+                reader.forward()
             } else if double && ch == UInt8(ascii: "\\") {
-                forward()
+                reader.forward()
                 try scanEscape(start, into: &chunks)
             } else {
                 return
@@ -894,7 +869,7 @@ struct YAMLScanner {
 
     /// One escape after `\` in a double-quoted scalar.
     private mutating func scanEscape(_ start: YAMLMark, into chunks: inout [UInt8]) throws(YAMLError) {
-        let ch = peek()
+        let ch = reader.peek()
         let replacement: [UInt8]? =
             switch ch {
             case UInt8(ascii: "0"): [0x00]
@@ -918,7 +893,7 @@ struct YAMLScanner {
             }
         if let replacement {
             chunks += replacement
-            forward()
+            reader.forward()
             return
         }
         let length =
@@ -929,30 +904,32 @@ struct YAMLScanner {
             default: 0
             }
         if length > 0 {
-            forward()
+            reader.forward()
             var code: UInt32 = 0
             for k in 0..<length {
-                guard let digit = hexValue(peek(k)) else {
+                guard let digit = Self.hexValue(reader.peek(k)) else {
+                    let found = reader.describeCharacter(at: reader.index + k)
                     throw error(
-                        "expected escape sequence of \(length) hexadecimal numbers, but found \(describeCharacter(at: index + k))",
-                        at: mark, context: "while scanning a double-quoted scalar", contextMark: start)
+                        "expected escape sequence of \(length) hexadecimal numbers, but found \(found)",
+                        at: reader.mark, context: "while scanning a double-quoted scalar", contextMark: start)
                 }
                 code = code << 4 | digit
             }
             guard let scalar = Unicode.Scalar(code) else {
+                let escape = "\\" + String(UnicodeScalar(ch)) + reader.text(reader.index, reader.index + length)
                 throw error(
-                    "escape sequence \\\(String(UnicodeScalar(ch)))\(text(index, index + length)) is not a Unicode scalar value",
-                    at: mark, context: "while scanning a double-quoted scalar", contextMark: start)
+                    "escape sequence \(escape) is not a Unicode scalar value", at: reader.mark,
+                    context: "while scanning a double-quoted scalar", contextMark: start)
             }
             chunks += Array(String(Character(scalar)).utf8)
-            forward(length)
-        } else if isBreak(index) {
+            reader.forward(length)
+        } else if reader.isBreak(reader.index) {
             // An escaped line break: the break and the next line's leading blanks vanish.
-            _ = scanLineBreak()
+            _ = reader.scanLineBreak()
             try scanFlowScalarBreaks(start, into: &chunks)
         } else {
             throw error(
-                "found unknown escape character \(describeCharacter(at: index))", at: mark,
+                "found unknown escape character \(reader.describeCharacter(at: reader.index))", at: reader.mark,
                 context: "while scanning a double-quoted scalar", contextMark: start)
         }
     }
@@ -960,16 +937,16 @@ struct YAMLScanner {
     private mutating func scanFlowScalarSpaces(
         double: Bool, _ start: YAMLMark, into chunks: inout [UInt8]
     ) throws(YAMLError) {
-        let whitespaceStart = index
-        while peek() == UInt8(ascii: " ") || peek() == UInt8(ascii: "\t") { forward() }
-        let whitespaceEnd = index
-        if index >= bytes.count {
+        let whitespaceStart = reader.index
+        while reader.peek() == UInt8(ascii: " ") || reader.peek() == UInt8(ascii: "\t") { reader.forward() }
+        let whitespaceEnd = reader.index
+        if reader.index >= reader.bytes.count {
             throw error(
-                "found unexpected end of stream", at: mark, context: "while scanning a quoted scalar",
+                "found unexpected end of stream", at: reader.mark, context: "while scanning a quoted scalar",
                 contextMark: start)
         }
-        if isBreak(index) {
-            let lineBreak = scanLineBreak()
+        if reader.isBreak(reader.index) {
+            let lineBreak = reader.scanLineBreak()
             var breaks: [UInt8] = []
             try scanFlowScalarBreaks(start, into: &breaks)
             if lineBreak != .lineFeed {
@@ -979,33 +956,25 @@ struct YAMLScanner {
             }
             chunks += breaks
         } else {
-            chunks += bytes[whitespaceStart..<whitespaceEnd]
+            reader.append(whitespaceStart..<whitespaceEnd, to: &chunks)
         }
     }
 
     private mutating func scanFlowScalarBreaks(_ start: YAMLMark, into chunks: inout [UInt8]) throws(YAMLError) {
         while true {
             // Instead of checking indentation, check for document separators.
-            if checkDocumentIndicatorAtLineStart() {
+            if reader.isDocumentIndicator() {
                 throw error(
-                    "found unexpected document separator", at: mark, context: "while scanning a quoted scalar",
+                    "found unexpected document separator", at: reader.mark, context: "while scanning a quoted scalar",
                     contextMark: start)
             }
-            while peek() == UInt8(ascii: " ") || peek() == UInt8(ascii: "\t") { forward() }
-            if isBreak(index) {
-                chunks += scanLineBreak().utf8
+            while reader.peek() == UInt8(ascii: " ") || reader.peek() == UInt8(ascii: "\t") { reader.forward() }
+            if reader.isBreak(reader.index) {
+                chunks += reader.scanLineBreak().utf8
             } else {
                 return
             }
         }
-    }
-
-    /// `---` or `...` followed by a blank, at the current position (PyYAML
-    /// checks this after line breaks without looking at the column).
-    private func checkDocumentIndicatorAtLineStart() -> Bool {
-        let c = peek()
-        return (c == UInt8(ascii: "-") || c == UInt8(ascii: ".")) && peek(1) == c && peek(2) == c
-            && isBlankOrEnd(index + 3)
     }
 
     // MARK: Plain scalars
@@ -1014,70 +983,85 @@ struct YAMLScanner {
     /// enclosing block, a document separator, and in the flow context at
     /// `,[]{}?`. Multi-line plain scalars fold line breaks to spaces.
     private mutating func scanPlain() -> YAMLToken {
+        // Most plain scalars are one run of input bytes: `firstRun` keeps
+        // that range and `chunks` is built only for multi-word scalars.
+        var firstRun: Range<Int>?
         var chunks: [UInt8] = []
-        let start = mark
+        let start = reader.mark
         var end = start
         let minIndent = indent + 1
         var spaces: [UInt8] = []
         while true {
-            if peek() == UInt8(ascii: "#") { break }
-            var i = index
-            while true {
-                let ch = byte(i)
-                if ch == 0x20 || ch == 0x09 || ch == 0x0A || ch == 0x0D || i >= bytes.count { break }
-                if ch >= 0x80 && isBreak(i) { break }
-                if ch == UInt8(ascii: ":") {
-                    let next = byte(i + 1)
-                    if isBlankOrEnd(i + 1) { break }
+            if reader.peek() == 0x23 { break }  // '#'
+            var i = reader.index
+            let base = reader.base
+            let count = reader.count
+            while i < count {
+                let ch = base[i]
+                if ch == 0x20 || ch == 0x09 || ch == 0x0A || ch == 0x0D { break }
+                if ch >= 0x80 && reader.isBreak(i) { break }
+                if ch == 0x3A {  // ':' followed by a blank (or in flow, by an indicator) ends it
+                    let next = reader.byte(i + 1)
+                    if reader.isBlankOrEnd(i + 1) { break }
                     if flowLevel != 0
-                        && (next == UInt8(ascii: ",") || next == UInt8(ascii: "[") || next == UInt8(ascii: "]")
-                            || next == UInt8(ascii: "{") || next == UInt8(ascii: "}"))
+                        && (next == 0x2C || next == 0x5B || next == 0x5D || next == 0x7B || next == 0x7D)
                     {
                         break
                     }
                 }
-                if flowLevel != 0
-                    && (ch == UInt8(ascii: ",") || ch == UInt8(ascii: "?") || ch == UInt8(ascii: "[")
-                        || ch == UInt8(ascii: "]") || ch == UInt8(ascii: "{") || ch == UInt8(ascii: "}"))
+                // In the flow context: , ? [ ] { }
+                if flowLevel != 0 && (ch == 0x2C || ch == 0x3F || ch == 0x5B || ch == 0x5D || ch == 0x7B || ch == 0x7D)
                 {
                     break
                 }
                 i += 1
             }
-            if i == index { break }
+            if i == reader.index { break }
             allowSimpleKey = false
-            chunks += spaces
-            chunks += bytes[index..<i]
-            forward(i - index)
-            end = mark
-            guard let more = scanPlainSpaces(), !more.isEmpty, peek() != UInt8(ascii: "#"),
-                flowLevel != 0 || column >= minIndent
+            if firstRun == nil && chunks.count == 0 {
+                firstRun = reader.index..<i
+            } else {
+                if let run = firstRun {
+                    reader.append(run, to: &chunks)
+                    firstRun = nil
+                }
+                chunks += spaces
+                reader.append(reader.index..<i, to: &chunks)
+            }
+            reader.forward(i - reader.index)
+            end = reader.mark
+            spaces.removeAll(keepingCapacity: true)
+            guard scanPlainSpaces(into: &spaces), spaces.count > 0, reader.peek() != 0x23,
+                flowLevel != 0 || reader.column >= minIndent
             else { break }
-            spaces = more
         }
-        return YAMLToken(
-            id: .scalar, start: start, end: end, value: String(decoding: chunks, as: UTF8.self), plain: true,
-            style: .plain)
+        let value: String
+        if let run = firstRun {
+            value = reader.text(run.lowerBound, run.upperBound)
+        } else {
+            value = String(decoding: chunks, as: UTF8.self)
+        }
+        return YAMLToken(id: .scalar, start: start, end: end, value: value, plain: true, style: .plain)
     }
 
-    /// The spaces and line breaks after a plain scalar's words, folded; nil
-    /// at a document separator. Tabs are not allowed here (PyYAML forbids them).
-    private mutating func scanPlainSpaces() -> [UInt8]? {
-        var chunks: [UInt8] = []
-        let whitespaceStart = index
-        skipSpaces()
-        let whitespaceEnd = index
-        if isBreak(index) {
-            let lineBreak = scanLineBreak()
+    /// The spaces and line breaks after a plain scalar's words, folded, into
+    /// `chunks`; false at a document separator. Tabs are not allowed here
+    /// (PyYAML forbids them).
+    private mutating func scanPlainSpaces(into chunks: inout [UInt8]) -> Bool {
+        let whitespaceStart = reader.index
+        reader.skipSpaces()
+        let whitespaceEnd = reader.index
+        if reader.isBreak(reader.index) {
+            let lineBreak = reader.scanLineBreak()
             allowSimpleKey = true
-            if checkDocumentIndicatorAtLineStart() { return nil }
+            if reader.isDocumentIndicator() { return false }
             var breaks: [UInt8] = []
-            while peek() == UInt8(ascii: " ") || isBreak(index) {
-                if peek() == UInt8(ascii: " ") {
-                    forward()
+            while reader.peek() == UInt8(ascii: " ") || reader.isBreak(reader.index) {
+                if reader.peek() == UInt8(ascii: " ") {
+                    reader.skipSpaces()
                 } else {
-                    breaks += scanLineBreak().utf8
-                    if checkDocumentIndicatorAtLineStart() { return nil }
+                    breaks += reader.scanLineBreak().utf8
+                    if reader.isDocumentIndicator() { return false }
                 }
             }
             if lineBreak != .lineFeed {
@@ -1087,36 +1071,8 @@ struct YAMLScanner {
             }
             chunks += breaks
         } else if whitespaceEnd > whitespaceStart {
-            chunks += bytes[whitespaceStart..<whitespaceEnd]
+            reader.append(whitespaceStart..<whitespaceEnd, to: &chunks)
         }
-        return chunks
-    }
-
-    /// CR LF, CR, LF and NEL become LF; LS and PS stay themselves.
-    private mutating func scanLineBreak() -> LineBreak {
-        let b = peek()
-        if b == 0x0D {
-            forward(peek(1) == 0x0A ? 2 : 1)
-            return .lineFeed
-        }
-        if b == 0x0A {
-            forward()
-            return .lineFeed
-        }
-        if b == 0xC2 && peek(1) == 0x85 {
-            forward(2)
-            return .lineFeed
-        }
-        if b == 0xE2 && peek(1) == 0x80 {
-            if peek(2) == 0xA8 {
-                forward(3)
-                return .lineSeparator
-            }
-            if peek(2) == 0xA9 {
-                forward(3)
-                return .paragraphSeparator
-            }
-        }
-        return .none
+        return true
     }
 }

@@ -40,7 +40,8 @@ struct YAMLToken {
         }
     }
 
-    enum Directive {
+    /// Boxed (`indirect`): rare, and tokens are copied often.
+    indirect enum Directive {
         case yaml(major: Int, minor: Int)
         case tag(handle: String, prefix: String)
         case other
