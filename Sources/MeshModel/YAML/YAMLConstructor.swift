@@ -286,6 +286,10 @@ struct YAMLConstructor {
     private func flatten(_ node: YAMLNode) throws(YAMLError) {
         guard !node.flattened, case .mapping(let pairs) = node.content else { return }
         node.flattened = true
+        // Almost no mapping has `<<` or `=` keys: then there is nothing to rebuild.
+        var i = 0
+        while i < pairs.count && pairs[i].key.tag != .merge && pairs[i].key.tag != .value { i += 1 }
+        if i == pairs.count { return }
         var merged: [YAMLNode.Pair] = []
         var own: [YAMLNode.Pair] = []
         own.reserveCapacity(pairs.count)
