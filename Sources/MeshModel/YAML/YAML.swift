@@ -58,18 +58,30 @@ public enum YAML {
     public static func loadAll(_ text: String, file: String? = nil, limits: Limits = .default) throws(YAMLError)
         -> [YAMLDocument]
     {
-        try loadAll(utf8: Array(text.utf8), file: file, limits: limits)
+        // The string's own UTF-8 storage: `Array(text.utf8)` costs more than parsing in a debug build.
+        var text = text
+        return try text.withUTF8 { buffer in
+            Result { () throws(YAMLError) in try loadAll(buffer, file: file, limits: limits) }
+        }.get()
     }
 
     /// The same from raw bytes, which must be UTF-8 (a leading BOM is skipped).
     public static func loadAll(utf8 bytes: [UInt8], file: String? = nil, limits: Limits = .default) throws(YAMLError)
         -> [YAMLDocument]
     {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(YAMLError) -> [YAMLDocument] in
-            var documents: [YAMLDocument] = []
-            try load(buffer, file: file, limits: limits) { (document) throws(YAMLError) in documents.append(document) }
-            return documents
+        try bytes.withUnsafeBufferPointer { (buffer) throws(YAMLError) in
+            try loadAll(buffer, file: file, limits: limits)
         }
+    }
+
+    private static func loadAll(_ buffer: UnsafeBufferPointer<UInt8>, file: String?, limits: Limits) throws(YAMLError)
+        -> [YAMLDocument]
+    {
+        var documents: [YAMLDocument] = []
+        try forEachDocument(in: buffer, file: file, limits: limits) { (document) throws(YAMLError) in
+            documents.append(document)
+        }
+        return documents
     }
 
     /// The only document of a stream (`.null` for an empty stream, as
@@ -77,30 +89,38 @@ public enum YAML {
     public static func load(_ text: String, file: String? = nil, limits: Limits = .default) throws(YAMLError)
         -> YAMLDocument
     {
-        try load(utf8: Array(text.utf8), file: file, limits: limits)
+        var text = text
+        return try text.withUTF8 { buffer in
+            Result { () throws(YAMLError) in try load(buffer, file: file, limits: limits) }
+        }.get()
     }
 
     public static func load(utf8 bytes: [UInt8], file: String? = nil, limits: Limits = .default) throws(YAMLError)
         -> YAMLDocument
     {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(YAMLError) -> YAMLDocument in
-            var single: YAMLDocument?
-            try load(buffer, file: file, limits: limits) { (document) throws(YAMLError) in
-                if let first = single {
-                    throw YAMLError(
-                        file: file, mark: document.locations.documentStart,
-                        message: "expected a single document in the stream, but found another document",
-                        context: "the first document", contextMark: first.locations.documentStart)
-                }
-                single = document
-            }
-            return single ?? YAMLDocument(value: .null, locations: SourceLocations(file: file))
-        }
+        try bytes.withUnsafeBufferPointer { (buffer) throws(YAMLError) in try load(buffer, file: file, limits: limits) }
     }
 
-    private static func load(
-        _ buffer: UnsafeBufferPointer<UInt8>, file: String?, limits: Limits,
-        each: (YAMLDocument) throws(YAMLError) -> Void
+    private static func load(_ buffer: UnsafeBufferPointer<UInt8>, file: String?, limits: Limits) throws(YAMLError)
+        -> YAMLDocument
+    {
+        var single: YAMLDocument?
+        try forEachDocument(in: buffer, file: file, limits: limits) { (document) throws(YAMLError) in
+            if let first = single {
+                throw YAMLError(
+                    file: file, mark: document.locations.documentStart,
+                    message: "expected a single document in the stream, but found another document",
+                    context: "the first document", contextMark: first.locations.documentStart)
+            }
+            single = document
+        }
+        return single ?? YAMLDocument(value: .null, locations: SourceLocations(file: file))
+    }
+
+    /// The pipeline, one document at a time.
+    private static func forEachDocument(
+        in buffer: UnsafeBufferPointer<UInt8>, file: String?, limits: Limits,
+        _ each: (YAMLDocument) throws(YAMLError) -> Void
     ) throws(YAMLError) {
         try YAMLReader.validate(buffer, file: file)
         let scanner = YAMLScanner(buffer, file: file, maxFlowDepth: limits.maxDepth)

@@ -18,15 +18,6 @@ struct YAMLConstructor {
     /// make hostile input quadratic; deeper paths fall back to an ancestor.
     static let maxRecordedDepth = 64
 
-    /// Whether `node`'s children get locations, and marks it visited. A node
-    /// records once, at its first construction, which in document order is
-    /// where it is written; values reached again through an alias are
-    /// located where the alias is (the nearest recorded ancestor).
-    private func records(_ node: YAMLNode, depth: Int) -> Bool {
-        defer { node.visited = true }
-        return recording && !node.visited && depth < Self.maxRecordedDepth
-    }
-
     init(file: String?, maxDepth: Int, budget: Int, documentStart: SourceMark) {
         self.file = file
         self.maxDepth = maxDepth
@@ -40,6 +31,15 @@ struct YAMLConstructor {
         YAMLError(
             file: file, mark: mark.sourceMark, message: message, context: context,
             contextMark: contextMark?.sourceMark)
+    }
+
+    /// Whether `node`'s children get locations, and marks it visited. A node
+    /// records once, at its first construction, which in document order is
+    /// where it is written; values reached again through an alias are
+    /// located where the alias is (the nearest recorded ancestor).
+    private mutating func records(_ node: YAMLNode, depth: Int) -> Bool {
+        defer { node.visited = true }
+        return recording && !node.visited && depth < Self.maxRecordedDepth
     }
 
     /// The document's value. An alias bomb is refused before any work:
@@ -111,8 +111,8 @@ struct YAMLConstructor {
             return .double(d)
         case .timestamp:
             let text = try Self.scalarText(node, file: file)
-            let parsed = text.utf8.withContiguousStorageIfAvailable { YAMLResolver.parseTimestamp($0, lenient: true) }
-            guard let timestamp = parsed ?? nil else {
+            var copy = text
+            guard let timestamp = copy.withUTF8({ YAMLResolver.parseTimestamp($0, lenient: true) }) else {
                 throw error("invalid timestamp \(quoted(text))", at: node.start)
             }
             if let problem = YAMLResolver.timestampProblem(timestamp) {
@@ -197,7 +197,7 @@ struct YAMLConstructor {
         guard case .mapping = node.content else {
             throw error("expected a mapping node, but found \(node.kindName)", at: node.start)
         }
-        try flatten(node)
+        try Self.flatten(node, file: file)
         guard case .mapping(let pairs) = node.content else { return .null }
         let record = records(node, depth: depth)
         var object = JSONObject()
@@ -283,9 +283,13 @@ struct YAMLConstructor {
     /// Merge keys (PyYAML's `flatten_mapping`): `<<: *a` or `<<: [*a, *b]`
     /// puts the merged pairs first, so the mapping's own keys win, and in a
     /// list the earlier mapping wins. Done once per node, in place.
-    private func flatten(_ node: YAMLNode) throws(YAMLError) {
+    private static func flatten(_ node: YAMLNode, file: String?) throws(YAMLError) {
         guard !node.flattened, case .mapping(let pairs) = node.content else { return }
         node.flattened = true
+        // Almost no mapping has `<<` or `=` keys: then there is nothing to rebuild.
+        var i = 0
+        while i < pairs.count && pairs[i].key.tag != .merge && pairs[i].key.tag != .value { i += 1 }
+        if i == pairs.count { return }
         var merged: [YAMLNode.Pair] = []
         var own: [YAMLNode.Pair] = []
         own.reserveCapacity(pairs.count)
@@ -295,24 +299,26 @@ struct YAMLConstructor {
             if key.tag == .merge {
                 switch value.content {
                 case .mapping:
-                    try flatten(value)
+                    try flatten(value, file: file)
                     if case .mapping(let valuePairs) = value.content { merged += valuePairs }
                 case .sequence(let subnodes):
                     var submerge: [[YAMLNode.Pair]] = []
                     for subnode in subnodes {
                         guard case .mapping = subnode.content else {
-                            throw error(
-                                "expected a mapping for merging, but found \(subnode.kindName)", at: subnode.start,
-                                context: "while constructing a mapping", contextMark: node.start)
+                            throw YAMLError(
+                                file: file, mark: subnode.start.sourceMark,
+                                message: "expected a mapping for merging, but found \(subnode.kindName)",
+                                context: "while constructing a mapping", contextMark: node.start.sourceMark)
                         }
-                        try flatten(subnode)
+                        try flatten(subnode, file: file)
                         if case .mapping(let subPairs) = subnode.content { submerge.append(subPairs) }
                     }
                     for subPairs in submerge.reversed() { merged += subPairs }
                 case .scalar:
-                    throw error(
-                        "expected a mapping or list of mappings for merging, but found scalar", at: value.start,
-                        context: "while constructing a mapping", contextMark: node.start)
+                    throw YAMLError(
+                        file: file, mark: value.start.sourceMark,
+                        message: "expected a mapping or list of mappings for merging, but found scalar",
+                        context: "while constructing a mapping", contextMark: node.start.sourceMark)
                 }
             } else {
                 if key.tag == .value { key.tag = .str }

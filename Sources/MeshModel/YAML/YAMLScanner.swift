@@ -167,6 +167,7 @@ struct YAMLScanner {
             }
             simpleKeysHead += 1
         }
+        if simpleKeysHead == 0 { return }
         if simpleKeysHead == simpleKeys.count {
             simpleKeys.removeAll(keepingCapacity: true)
             simpleKeysHead = 0
