@@ -26,7 +26,7 @@ public struct DaemonTransport: APITransport {
         } catch {
             throw LabNotUp(stateDirectory: String(socketPath.dropLast("/api.sock".count)), detail: "\(error)")
         }
-        let client = HTTPClientConnection(transport: StreamTransport(stream: connection))
+        let client = HTTPClientConnection(stream: connection)
         defer { Task { await connection.close() } }
         var request = request
         request.head.headers.replaceOrAdd(name: "Host", value: "meshlab")
@@ -41,24 +41,6 @@ public struct LabNotUp: Error, CustomStringConvertible {
     public var description: String {
         "meshlab is not up (no API at \(stateDirectory)/api.sock\(detail.map { ": " + $0 } ?? "")): run 'meshlab up'"
     }
-}
-
-/// Carries HTTP over a MeshIO byte stream.
-struct StreamTransport: HTTPTransport {
-    let stream: any ByteStream
-
-    func read(timeout: Duration?) async throws -> [UInt8]? {
-        var buffer = ByteBuffer(capacity: 64 * 1024)
-        guard try await stream.read(into: &buffer, maxBytes: 64 * 1024, timeout: timeout) != nil else { return nil }
-        return Array(buffer.readableBytesView)
-    }
-
-    func write(_ bytes: [UInt8], timeout: Duration?) async throws {
-        try await stream.write(ByteBuffer(bytes), timeout: timeout)
-    }
-
-    func shutdownOutput() async { try? await stream.shutdownWrite() }
-    func close() async { await stream.close() }
 }
 
 #if canImport(Glibc)

@@ -10,7 +10,10 @@ public struct MeshlabCommand: ParsableCommand {
             "meshlab get virtualservices -A",
             "meshlab down",
         ],
-        subcommands: [ApplyCommand.self, GetCommand.self, DeleteCommand.self, ValidateCommand.self, VersionCommand.self]
+        subcommands: [
+            UpCommand.self, DownCommand.self, StatusCommand.self, ApplyCommand.self, GetCommand.self, DeleteCommand.self,
+            ValidateCommand.self, VersionCommand.self, DaemonCommand.self,
+        ]
     )
 
     public init(_ arguments: ParsedArguments, context: CommandContext) throws(UsageError) {}
