@@ -66,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MeshCLITests",
-            dependencies: ["MeshCLI", "MeshControlPlane", "MeshModel", "MeshTestSupport"],
+            dependencies: ["MeshCLI", "MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -37,11 +37,11 @@ struct DownCommand: ParsableCommand {
             let clock = ContinuousClock()
             let started = clock.now
             try? Signals.send(.terminate, to: pid)
-            var stopped = await Self.waitUntilStopped(state, timeout: .seconds(timeoutSeconds))
+            var stopped = await Self.waitUntilStopped(pid, state, timeout: .seconds(timeoutSeconds))
             if !stopped {
                 context.printError("meshlab down: pid \(pid) did not stop within \(timeoutSeconds)s; killing it")
                 try? Signals.send(.kill, to: pid)
-                stopped = await Self.waitUntilStopped(state, timeout: .seconds(5))
+                stopped = await Self.waitUntilStopped(pid, state, timeout: .seconds(5))
             }
             guard stopped else {
                 context.printError("meshlab down: pid \(pid) is still running after SIGKILL")
@@ -55,15 +55,12 @@ struct DownCommand: ParsableCommand {
         }
     }
 
-    /// Polls until no daemon holds the lock (it exited, however it exited).
-    static func waitUntilStopped(_ state: StateDirectory, timeout: Duration) async -> Bool {
+    /// Polls until the daemon has exited: its lock released and its process gone.
+    static func waitUntilStopped(_ pid: Int32, _ state: StateDirectory, timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if case .running = LabState.probe(state) {
-                try? await Task.sleep(for: .milliseconds(10))
-                continue
-            }
-            return true
+            if case .running = LabState.probe(state) {} else if !ProcessTable.isAlive(pid) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
         }
         return false
     }
