@@ -11,11 +11,6 @@ struct IstioCRDTestdataTests {
 
     /// Documents our YAML reader reads differently from the Go YAML library
     /// Istio's test uses (it follows PyYAML; see the report).
-    static let yamlReaderDifferences = [
-        "ServiceEntry/full":
-            "`addresses: [1.2.3.4, 001:db8::]`: PyYAML (and our reader) read `001:db8::]` in a flow sequence as the mapping {\"001:db8:\": null}; go-yaml reads the string \"001:db8::\"",
-    ]
-
     static var directory: String { IstioTestSupport.istioDirectory + "/pkg/config/validation/testdata/crds" }
 
     @Test(arguments: kinds)
@@ -25,15 +20,8 @@ struct IstioCRDTestdataTests {
         for document in documents {
             let label = IstioTestSupport.label(document)
             let result = try #require(IstioTestSupport.check(document), "\(label): kind not served")
-            let accepted = {
-                #expect(result.errors.isEmpty, "\(label): \(result.errors)")
-                #expect(result.isValid, "\(label)")
-            }
-            if let reason = Self.yamlReaderDifferences[label] {
-                withKnownIssue(Comment(rawValue: reason), accepted)
-            } else {
-                accepted()
-            }
+            #expect(result.errors.isEmpty, "\(label): \(result.errors)")
+            #expect(result.isValid, "\(label)")
             #expect(!result.warnings.contains { $0.message.hasPrefix("unknown field") }, "\(label): \(result.warnings)")
         }
     }

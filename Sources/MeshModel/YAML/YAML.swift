@@ -17,7 +17,7 @@
 ///
 /// Where meshlab deliberately differs from `yaml.safe_load_all` (the
 /// differential test normalises the first five the same way on both sides,
-/// and holds the sixth as a golden file):
+/// and holds the sixth and the eleventh as golden files):
 ///   1. timestamps stay their text (validated as PyYAML validates them);
 ///   2. integers beyond `Int` become `.double` (PyYAML keeps big ints);
 ///   3. `!!binary` is canonical base64 text (PyYAML gives bytes);
@@ -33,6 +33,9 @@
 ///   9. input is UTF-8 only (PyYAML also decodes UTF-16 with a BOM);
 ///  10. explicit tags on odd text follow Swift's number parsing where
 ///      Python's is looser (`!!int 0o17` fails here, is 15 in Python).
+///  11. in a flow collection, `:` followed by `]`, `}` or `,` stays part of a
+///      plain scalar, as go-yaml (Kubernetes) reads it: `[2001:db8::]` is
+///      one string, where PyYAML reads a mapping `{"2001:db8:": null}`.
 /// YAML 1.1 versus 1.2 (what PyYAML resolves, so what we resolve) is
 /// described on `YAMLResolver`.
 public enum YAML {

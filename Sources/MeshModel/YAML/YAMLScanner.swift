@@ -1001,15 +1001,11 @@ struct YAMLScanner {
                 let ch = base[i]
                 if ch == 0x20 || ch == 0x09 || ch == 0x0A || ch == 0x0D { break }
                 if ch >= 0x80 && reader.isBreak(i) { break }
-                if ch == 0x3A {  // ':' followed by a blank (or in flow, by an indicator) ends it
-                    let next = reader.byte(i + 1)
-                    if reader.isBlankOrEnd(i + 1) { break }
-                    if flowLevel != 0
-                        && (next == 0x2C || next == 0x5B || next == 0x5D || next == 0x7B || next == 0x7D)
-                    {
-                        break
-                    }
-                }
+                // ':' ends a plain scalar only when a blank follows, as in go-yaml
+                // (what Kubernetes reads manifests with): `[1.2.3.4, 2001:db8::]`
+                // is two strings there. PyYAML also ends it before a flow
+                // indicator, reading the second item as {"2001:db8:": null}.
+                if ch == 0x3A && reader.isBlankOrEnd(i + 1) { break }
                 // In the flow context: , ? [ ] { }
                 if flowLevel != 0 && (ch == 0x2C || ch == 0x3F || ch == 0x5B || ch == 0x5D || ch == 0x7B || ch == 0x7D)
                 {
