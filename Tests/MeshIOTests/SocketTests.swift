@@ -203,6 +203,63 @@ import Testing
         }
     }
 
+    @Test func zeroTimeoutReadProbesWithoutWaiting() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            var probe = ByteBuffer()
+            // Healthy and idle: nothing to read, so the probe times out at once.
+            await #expect(throws: IOError.timedOut(.read)) { _ = try await client.read(into: &probe, maxBytes: 1, timeout: .zero) }
+            await server.close()
+            // The peer closed: the probe sees end of stream (after the FIN arrives).
+            var result: Int?? = .none
+            for _ in 0..<200 {
+                do {
+                    result = .some(try await client.read(into: &probe, maxBytes: 1, timeout: .zero))
+                    break
+                } catch IOError.timedOut {
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            }
+            #expect(result == .some(nil))
+            await client.close()
+            await listener.close()
+        }
+    }
+
+    @Test func writeTimesOutWhenThePeerDoesNotRead() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted  // never reads
+            let big = ByteBuffer([UInt8](repeating: 7, count: 32 * 1024 * 1024))  // more than both socket buffers hold
+            await #expect(throws: IOError.timedOut(.write)) { try await client.write(big, timeout: .milliseconds(100)) }
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    @Test func closingAConnectionWakesItsBlockedReader() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            let reader = Task { try await server.read() }
+            try await Task.sleep(for: .milliseconds(10))
+            await server.close()
+            await #expect(throws: IOError.closed(.read)) { _ = try await reader.value }
+            await #expect(throws: IOError.closed(.write)) { try await server.write("late") }
+            await server.close()  // twice: nothing happens
+            await client.close()
+            await listener.close()
+        }
+    }
+
     @Test func closingAListenerWakesAPendingAccept() async throws {
         try await withEventLoopGroup(threads: 1) { group in
             let listener = try SocketListener.bind(.loopback(port: 0), group: group)
