@@ -47,7 +47,7 @@ import Testing
             let loop = group.next()
             let matched = try await Task(executorPreference: loop) { () -> Bool in
                 let connection = try await SocketConnection.connect(to: listener.localAddress, on: loop)
-                let chunks = (0..<64).map { ByteBuffer(patternBytes(count: 64 * 1024 + $0, seed: UInt64($0 + 100))) }
+                let chunks = (0..<100).map { ByteBuffer(patternBytes(count: 40 * 1024 + $0, seed: UInt64($0 + 100))) }  // more than one sendmsg takes
                 let expected = chunks.flatMap(\.readableArray)
                 async let sent: Void = connection.write(chunks)
                 let echoed = try await readExactly(connection, count: expected.count)
