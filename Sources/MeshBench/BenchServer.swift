@@ -1,0 +1,42 @@
+import Foundation
+import MeshHTTP
+import MeshIO
+import MeshSystem
+
+/// `meshlab-bench serve [--port N]`: meshlab's HTTP server on one event loop thread,
+/// answering every request with a fixed 1 KiB body. Prints `listening PORT`.
+enum BenchServer {
+    static let body: [UInt8] = Array(repeating: UInt8(ascii: "x"), count: 1024)
+
+    static func run(arguments: [String]) -> Never {
+        var port: UInt16 = 0
+        if let index = arguments.firstIndex(of: "--port"), index + 1 < arguments.count, let value = UInt16(arguments[index + 1]) {
+            port = value
+        }
+        do {
+            let group = try EventLoopGroup(threads: 1, name: "bench")
+            let listener = try SocketListener.bind(.ipv4(IPv4Address(127, 0, 0, 1), port: port), group: group)
+            guard case .ipv4(_, let boundPort) = listener.localAddress else { throw BenchError("no TCP port") }
+            FileHandle.standardOutput.write(Data("listening \(boundPort)\n".utf8))
+            let server = HTTPServer(configuration: HTTPServerConfiguration(sendsDate: true))
+            let handler = HTTPSimpleHandler { _ in
+                HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: body)
+            }
+            let done = DispatchSemaphore(value: 0)
+            Task(executorPreference: group.loops[0]) {
+                try? await server.serve(listener, handler: handler)
+                done.signal()
+            }
+            done.wait()
+            exit(0)
+        } catch {
+            FileHandle.standardError.write(Data("meshlab-bench serve: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,234 @@
+/// How the body of a message being written is delimited on the wire.
+public enum HTTPBodyFraming: Sendable, Equatable {
+    /// No body bytes at all (HEAD responses, 1xx/204/304, requests without a body).
+    case none
+    case contentLength(Int)
+    case chunked
+    /// The body ends when the connection closes (a streamed response to an HTTP/1.0 client).
+    case untilClose
+}
+
+/// Writes heads and body framing as bytes. Pure functions that append to a buffer.
+///
+/// Whatever the head holds, the output is one well-formed message: a value with
+/// CR, LF or NUL has those bytes written as spaces and a field whose name is not
+/// a token is left out, so a handler that echoes user input into a header
+/// cannot split the response (RFC 9110 §5.5). A target with spaces or controls
+/// is percent-encoded.
+public enum HTTPSerializer {
+    private static let crlf: [UInt8] = [13, 10]
+
+    /// Appends `method SP target SP version CRLF`, the fields and the blank line.
+    public static func append(_ head: HTTPRequestHead, to buffer: inout [UInt8]) {
+        appendToken(head.method.rawValue, fallback: "GET", to: &buffer)
+        buffer.append(HTTPSyntax.space)
+        var target = head.target
+        if target.isEmpty { target = "/" }
+        target.withUTF8 { bytes in
+            if bytes.allSatisfy(HTTPSyntax.isTargetByte) {
+                buffer.append(contentsOf: bytes)
+            } else {
+                for byte in bytes {
+                    if HTTPSyntax.isTargetByte(byte) { buffer.append(byte) } else { appendPercentEncoded(byte, to: &buffer) }
+                }
+            }
+        }
+        buffer.append(HTTPSyntax.space)
+        appendVersion(head.version, to: &buffer)
+        buffer.append(contentsOf: crlf)
+        appendFields(head.headers, to: &buffer)
+        buffer.append(contentsOf: crlf)
+    }
+
+    /// Appends `version SP code SP reason CRLF`, the fields and the blank line.
+    public static func append(_ head: HTTPResponseHead, to buffer: inout [UInt8]) {
+        appendVersion(head.version, to: &buffer)
+        let code = min(max(head.status.code, 100), 999)
+        buffer.append(HTTPSyntax.space)
+        buffer.append(UInt8(48 + code / 100))
+        buffer.append(UInt8(48 + code / 10 % 10))
+        buffer.append(UInt8(48 + code % 10))
+        buffer.append(HTTPSyntax.space)
+        appendValue(head.status.reasonPhrase, to: &buffer)
+        buffer.append(contentsOf: crlf)
+        appendFields(head.headers, to: &buffer)
+        buffer.append(contentsOf: crlf)
+    }
+
+    /// Appends one chunk (`size CRLF data CRLF`). An empty chunk would end the body, so it writes nothing.
+    public static func appendChunk<Bytes: Collection>(_ bytes: Bytes, to buffer: inout [UInt8]) where Bytes.Element == UInt8 {
+        let count = bytes.count
+        guard count > 0 else { return }
+        appendHex(count, to: &buffer)
+        buffer.append(contentsOf: crlf)
+        buffer.append(contentsOf: bytes)
+        buffer.append(contentsOf: crlf)
+    }
+
+    /// Appends the last chunk (`0 CRLF`), any trailer fields and the final CRLF.
+    public static func appendLastChunk(trailers: HTTPHeaders? = nil, to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "0"))
+        buffer.append(contentsOf: crlf)
+        if let trailers { appendFields(trailers, to: &buffer) }
+        buffer.append(contentsOf: crlf)
+    }
+
+    /// A whole response: head with framing fields set by `HTTPFraming.prepare`, then the body
+    /// (none for HEAD, 1xx, 204, 304; chunked with trailers when the response has trailers).
+    public static func serialize(_ response: HTTPResponse, requestMethod: HTTPMethod = .get,
+                                 requestVersion: HTTPVersion = .http1_1) -> [UInt8] {
+        var head = response.head
+        let framing = HTTPFraming.prepare(&head, requestMethod: requestMethod, requestVersion: requestVersion,
+                                          bodyLength: response.trailers.isEmpty ? response.body.count : nil)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(256 + response.body.count)
+        append(head, to: &buffer)
+        appendBody(response.body, trailers: response.trailers, framing: framing, to: &buffer)
+        return buffer
+    }
+
+    /// A whole request, with Content-Length set from the body (chunked when it has trailers).
+    public static func serialize(_ request: HTTPRequest) -> [UInt8] {
+        var head = request.head
+        let framing = HTTPFraming.prepare(&head, bodyLength: request.trailers.isEmpty ? request.body.count : nil)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(256 + request.body.count)
+        append(head, to: &buffer)
+        appendBody(request.body, trailers: request.trailers, framing: framing, to: &buffer)
+        return buffer
+    }
+
+    static func appendBody(_ body: [UInt8], trailers: HTTPHeaders, framing: HTTPBodyFraming, to buffer: inout [UInt8]) {
+        switch framing {
+        case .none:
+            break
+        case .contentLength, .untilClose:
+            buffer.append(contentsOf: body)
+        case .chunked:
+            appendChunk(body, to: &buffer)
+            appendLastChunk(trailers: trailers.isEmpty ? nil : trailers, to: &buffer)
+        }
+    }
+
+    static func appendVersion(_ version: HTTPVersion, to buffer: inout [UInt8]) {
+        if version == .http1_1 {
+            buffer.append(contentsOf: [72, 84, 84, 80, 47, 49, 46, 49])  // HTTP/1.1
+        } else {
+            buffer.append(contentsOf: "HTTP/\(min(max(version.major, 0), 9)).\(min(max(version.minor, 0), 9))".utf8)
+        }
+    }
+
+    static func appendFields(_ headers: HTTPHeaders, to buffer: inout [UInt8]) {
+        for field in headers.fields {
+            guard !field.name.isEmpty, field.name.utf8.allSatisfy(HTTPSyntax.isTokenByte) else { continue }
+            buffer.append(contentsOf: field.name.utf8)
+            buffer.append(HTTPSyntax.colon)
+            buffer.append(HTTPSyntax.space)
+            appendValue(field.value, to: &buffer)
+            buffer.append(contentsOf: crlf)
+        }
+    }
+
+    static func appendValue(_ value: String, to buffer: inout [UInt8]) {
+        let utf8 = value.utf8
+        if utf8.allSatisfy(HTTPSyntax.isFieldValueByte) {
+            buffer.append(contentsOf: utf8)
+        } else {
+            for byte in utf8 { buffer.append(HTTPSyntax.isFieldValueByte(byte) ? byte : HTTPSyntax.space) }
+        }
+    }
+
+    static func appendToken(_ token: String, fallback: String, to buffer: inout [UInt8]) {
+        let valid = !token.isEmpty && token.utf8.allSatisfy(HTTPSyntax.isTokenByte)
+        buffer.append(contentsOf: (valid ? token : fallback).utf8)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    static func appendHex(_ value: Int, to buffer: inout [UInt8]) {
+        var shift = (Int.bitWidth - value.leadingZeroBitCount + 3) / 4 * 4 - 4
+        if shift < 0 { shift = 0 }
+        while shift >= 0 {
+            buffer.append(hexDigits[(value >> shift) & 0xF])
+            shift -= 4
+        }
+    }
+
+    static func appendPercentEncoded(_ byte: UInt8, to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "%"))
+        buffer.append(hexDigits[Int(byte >> 4)])
+        buffer.append(hexDigits[Int(byte & 0xF)])
+    }
+}
+
+/// Decides how a message's body goes on the wire and sets the framing fields to match.
+public enum HTTPFraming {
+    /// Prepares a response head: `bodyLength` is the whole body's size when known, nil when streamed.
+    ///
+    /// - 1xx and 204 lose Content-Length and Transfer-Encoding (they cannot have a body);
+    ///   304 keeps a Content-Length the handler set; neither sends body bytes.
+    /// - A HEAD response sends no body but keeps the fields a GET would have
+    ///   (Content-Length from `bodyLength` when the handler set none).
+    /// - A known length sets Content-Length (replacing the handler's, which could disagree).
+    /// - A streamed body uses the handler's Content-Length if it set one, else chunked
+    ///   for HTTP/1.1 clients, else (HTTP/1.0) ends at close with `Connection: close`.
+    public static func prepare(_ head: inout HTTPResponseHead, requestMethod: HTTPMethod,
+                               requestVersion: HTTPVersion, bodyLength: Int?) -> HTTPBodyFraming {
+        let status = head.status
+        if status.isInformational || status.code == 204 {
+            head.headers.remove(name: "content-length")
+            head.headers.remove(name: "transfer-encoding")
+            return .none
+        }
+        if status.code == 304 {
+            head.headers.remove(name: "transfer-encoding")
+            return .none
+        }
+        if requestMethod == .head {
+            if let bodyLength, !head.headers.contains(name: "content-length"), !head.headers.contains(name: "transfer-encoding") {
+                head.headers.add(name: "Content-Length", value: String(bodyLength))
+            }
+            return .none
+        }
+        if let bodyLength {
+            head.headers.remove(name: "transfer-encoding")
+            head.headers.replaceOrAdd(name: "Content-Length", value: String(bodyLength))
+            return .contentLength(bodyLength)
+        }
+        if !head.headers.contains(name: "transfer-encoding"),
+           let declared = head.headers.first(name: "content-length"), let length = Int(declared), length >= 0 {
+            return .contentLength(length)
+        }
+        head.headers.remove(name: "content-length")
+        if requestVersion.keepsAliveByDefault {
+            head.headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            return .chunked
+        }
+        head.headers.remove(name: "transfer-encoding")
+        head.headers.replaceOrAdd(name: "Connection", value: "close")
+        return .untilClose
+    }
+
+    /// Prepares a request head: a known body length sets Content-Length (left out for an
+    /// empty body of a method that normally has none, as curl does); a streamed body is chunked
+    /// unless the caller set Content-Length.
+    public static func prepare(_ head: inout HTTPRequestHead, bodyLength: Int?) -> HTTPBodyFraming {
+        if let bodyLength {
+            head.headers.remove(name: "transfer-encoding")
+            let bodyless = [HTTPMethod.get, .head, .delete, .options, .trace, .connect].contains(head.method)
+            if bodyLength == 0 && bodyless {
+                head.headers.remove(name: "content-length")
+                return .none
+            }
+            head.headers.replaceOrAdd(name: "Content-Length", value: String(bodyLength))
+            return .contentLength(bodyLength)
+        }
+        if !head.headers.contains(name: "transfer-encoding"),
+           let declared = head.headers.first(name: "content-length"), let length = Int(declared), length >= 0 {
+            return .contentLength(length)
+        }
+        head.headers.remove(name: "content-length")
+        head.headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        return .chunked
+    }
+}

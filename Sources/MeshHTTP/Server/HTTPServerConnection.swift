@@ -1,0 +1,489 @@
+import FoundationEssentials
+import MeshIO
+import Synchronization
+
+/// Serves HTTP/1.1 on one connection: reads requests in order, runs the handler
+/// for each, writes its response, and keeps the connection while both sides want it.
+///
+/// The request body reader and the response writer handed to a handler point back
+/// here. They may be used from two tasks at once (a proxy streams both ways), so the
+/// read side and the write side each have a busy flag: a second concurrent reader
+/// or writer gets `HTTPError.concurrentUse` instead of a race. Each exchange has a
+/// generation number; a reader or writer kept past its handler's return fails with
+/// `invalidState`. That is why the class may be `@unchecked Sendable`: all mutable
+/// state is touched by one task at a time, under one of those flags.
+public final class HTTPServerConnection: @unchecked Sendable {
+    let stream: any ByteStream
+    let configuration: HTTPServerConfiguration
+    let lifecycle: HTTPServerLifecycle?
+
+    private let readBusy = Atomic<Bool>(false)
+    private let writeBusy = Atomic<Bool>(false)
+    private let generation = Atomic<Int>(0)
+    /// Waiting for the next request with nothing buffered: safe to close at shutdown.
+    let isIdle = Atomic<Bool>(false)
+
+    // Read side.
+    private var parser: HTTPRequestParser
+    /// The connection's read buffer, kept for its life so reads allocate nothing.
+    private var readBuffer = ByteBuffer(capacity: 16 * 1024)
+    private var peerClosed = false
+    private var bodyComplete = true
+    private var requestTrailers = HTTPHeaders()
+    /// A parse error met while reading a body: the exchange ends with its status and a close.
+    private var readFailure: HTTPParseError?
+
+    // Write side.
+    private enum ResponseState {
+        case notStarted
+        case streaming(HTTPBodyFraming, written: Int)
+        case finished
+    }
+    private var responseState = ResponseState.notStarted
+    private var continueSent = false
+    private var requestHead = HTTPRequestHead(method: .get, target: "/")
+    private var keepAlive = true
+    private var requestsServed = 0
+    private var dateSecond = -1
+    private var dateValue = ""
+
+    init(stream: any ByteStream, configuration: HTTPServerConfiguration, lifecycle: HTTPServerLifecycle?) {
+        self.stream = stream
+        self.configuration = configuration
+        self.lifecycle = lifecycle
+        self.parser = HTTPRequestParser(limits: configuration.limits)
+    }
+
+    /// Serves requests on `stream` with `handler` until either side closes, then closes it.
+    /// (`HTTPServer` does this for every connection a listener accepts.)
+    public static func serve(_ stream: any ByteStream, configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
+                             handler: some HTTPHandler) async {
+        await HTTPServerConnection(stream: stream, configuration: configuration, lifecycle: nil).run(handler)
+    }
+
+    func run(_ handler: some HTTPHandler) async {
+        while await serveOneRequest(handler) {}
+        isIdle.store(false, ordering: .relaxed)
+        await stream.close()
+    }
+
+    /// Serves one request; false when the connection must close.
+    private func serveOneRequest(_ handler: some HTTPHandler) async -> Bool {
+        let head: HTTPRequestHead
+        do {
+            guard let next = try await readHead() else { return false }
+            head = next
+        } catch HTTPError.parse(let error) {
+            requestHead = HTTPRequestHead(method: .get, target: "/")
+            await respondAndClose(error.status, reason: error.description)
+            return false
+        } catch HTTPError.timedOut {
+            requestHead = HTTPRequestHead(method: .get, target: "/")
+            if parser.isInMessage { await respondAndClose(.requestTimeout, reason: "request not received in time") }
+            return false
+        } catch {
+            return false
+        }
+        beginExchange(head)
+        if head.headers.contains(name: "expect") && !head.expectsContinue {
+            await respondAndClose(.expectationFailed, reason: "only 100-continue is understood")
+            return false
+        }
+        let current = generation.add(1, ordering: .acquiringAndReleasing).newValue
+        let request = HTTPServerRequest(head: head, body: HTTPRequestBody(exchange: self, generation: current))
+        var handlerError: (any Error)?
+        do {
+            try await handler.handle(request, HTTPResponseWriter(exchange: self, generation: current))
+        } catch {
+            handlerError = error
+        }
+        return await completeExchange(handlerError: handlerError)
+    }
+
+    private func beginExchange(_ head: HTTPRequestHead) {
+        requestHead = head
+        responseState = .notStarted
+        continueSent = false
+        bodyComplete = false
+        requestTrailers = HTTPHeaders()
+        readFailure = nil
+        keepAlive = head.keepAlive
+    }
+
+    // MARK: - Reading
+
+    private func parseNext() throws(HTTPError) -> HTTPRequestPart? {
+        do {
+            return try parser.next()
+        } catch {
+            throw HTTPError.parse(error)
+        }
+    }
+
+    private func readMore(timeout: Duration?) async throws {
+        var buffer = ByteBuffer()
+        swap(&buffer, &readBuffer)
+        defer { swap(&buffer, &readBuffer) }
+        if try await stream.readHTTP(into: &buffer, timeout: timeout) {
+            buffer.withUnsafeReadableBytes { parser.append($0) }
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        } else {
+            peerClosed = true
+            parser.endOfInput()
+        }
+    }
+
+    private func readHead() async throws -> HTTPRequestHead? {
+        while true {
+            if let part = try parseNext() {
+                guard case .head(let head) = part else { throw HTTPError.invalidState("body before head") }
+                return head
+            }
+            if peerClosed { return nil }
+            let waitingIdle = !parser.isInMessage
+            if waitingIdle && lifecycle?.isShuttingDown == true { return nil }
+            isIdle.store(waitingIdle, ordering: .relaxed)
+            defer { isIdle.store(false, ordering: .relaxed) }
+            try await readMore(timeout: waitingIdle ? configuration.idleTimeout : configuration.readTimeout)
+        }
+    }
+
+    func readBodyChunk(generation expected: Int) async throws -> [UInt8]? {
+        try checkGeneration(expected)
+        guard readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            throw HTTPError.concurrentUse("request body")
+        }
+        defer { readBusy.store(false, ordering: .releasing) }
+        if bodyComplete { return nil }
+        if requestHead.expectsContinue && !continueSent { try await sendContinue() }
+        while true {
+            let part: HTTPRequestPart?
+            do {
+                part = try parseNext()
+            } catch {
+                if case .parse(let parseError) = error { readFailure = parseError }
+                throw error
+            }
+            switch part {
+            case .body(let bytes)?:
+                return bytes
+            case .end(let trailers)?:
+                bodyComplete = true
+                requestTrailers = trailers ?? HTTPHeaders()
+                return nil
+            case .head?:
+                throw HTTPError.invalidState("head inside a body")
+            case nil:
+                if peerClosed { throw HTTPError.connectionClosed }
+                try await readMore(timeout: configuration.readTimeout)
+            }
+        }
+    }
+
+    func trailers(generation expected: Int) -> HTTPHeaders {
+        generation.load(ordering: .acquiring) == expected ? requestTrailers : HTTPHeaders()
+    }
+
+    func waitForDisconnect(generation expected: Int) async {
+        do {
+            while try await readBodyChunk(generation: expected) != nil {}
+            guard readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+            defer { readBusy.store(false, ordering: .releasing) }
+            // Whatever comes now belongs to the next request: keep it, within the head limit.
+            while !peerClosed && parser.bufferedByteCount <= configuration.limits.maxHeaderBytes {
+                try checkGeneration(expected)
+                try await readMore(timeout: nil)
+            }
+        } catch {
+            return
+        }
+    }
+
+    private func sendContinue() async throws {
+        guard requestHead.version == .http1_1,
+              writeBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        defer { writeBusy.store(false, ordering: .releasing) }
+        guard case .notStarted = responseState else { return }
+        continueSent = true
+        try await stream.writeHTTP(Self.continueBytes, timeout: configuration.writeTimeout)
+    }
+
+    private static let continueBytes: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    private static let crlf: [UInt8] = [13, 10]
+
+    // MARK: - Writing
+
+    private func checkGeneration(_ expected: Int) throws(HTTPError) {
+        guard generation.load(ordering: .acquiring) == expected else {
+            throw HTTPError.invalidState("request or response used after its handler returned")
+        }
+    }
+
+    private func acquireWriter(_ expected: Int) throws(HTTPError) {
+        try checkGeneration(expected)
+        guard writeBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            throw HTTPError.concurrentUse("response writer")
+        }
+    }
+
+    private func releaseWriter() { writeBusy.store(false, ordering: .releasing) }
+
+    func responseStarted(generation expected: Int) -> Bool {
+        guard generation.load(ordering: .acquiring) == expected else { return true }
+        if case .notStarted = responseState { return false }
+        return true
+    }
+
+    func send(_ response: HTTPResponse, generation expected: Int) async throws {
+        try acquireWriter(expected)
+        defer { releaseWriter() }
+        try await sendLocked(response)
+    }
+
+    private func sendLocked(_ response: HTTPResponse) async throws {
+        guard case .notStarted = responseState else { throw HTTPError.invalidState("response already started") }
+        var head = response.head
+        if head.status.isInformational && head.status.code != 101 {
+            // An interim response (103 Early Hints): the final one still has to come.
+            var bytes: [UInt8] = []
+            HTTPSerializer.append(head, to: &bytes)
+            return try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+        }
+        let framing = HTTPFraming.prepare(&head, requestMethod: requestHead.method, requestVersion: requestHead.version,
+                                          bodyLength: response.trailers.isEmpty ? response.body.count : nil)
+        decorate(&head, framing: framing)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160 + head.headers.count * 32)
+        HTTPSerializer.append(head, to: &bytes)
+        responseState = .finished
+        do {
+            switch framing {
+            case .none:
+                try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+            case .contentLength, .untilClose:
+                try await stream.writeHTTP([bytes, response.body], timeout: configuration.writeTimeout)
+            case .chunked:
+                HTTPSerializer.appendBody(response.body, trailers: response.trailers, framing: .chunked, to: &bytes)
+                try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+            }
+        } catch {
+            keepAlive = false
+            throw error
+        }
+    }
+
+    func writeHead(_ head: HTTPResponseHead, generation expected: Int) async throws {
+        try acquireWriter(expected)
+        defer { releaseWriter() }
+        guard case .notStarted = responseState else { throw HTTPError.invalidState("response already started") }
+        var head = head
+        let framing = HTTPFraming.prepare(&head, requestMethod: requestHead.method, requestVersion: requestHead.version, bodyLength: nil)
+        decorate(&head, framing: framing)
+        var bytes: [UInt8] = []
+        HTTPSerializer.append(head, to: &bytes)
+        responseState = .streaming(framing, written: 0)
+        do {
+            try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+        } catch {
+            keepAlive = false
+            throw error
+        }
+    }
+
+    func writeBody(_ body: [UInt8], generation expected: Int) async throws {
+        try acquireWriter(expected)
+        defer { releaseWriter() }
+        guard case .streaming(let framing, let written) = responseState else {
+            throw HTTPError.invalidState("writeBody without a streamed head")
+        }
+        guard !body.isEmpty else { return }
+        do {
+            switch framing {
+            case .none:
+                return
+            case .contentLength(let declared):
+                guard written + body.count <= declared else {
+                    keepAlive = false
+                    throw HTTPError.bodyLengthMismatch(declared: declared, written: written + body.count)
+                }
+                responseState = .streaming(framing, written: written + body.count)
+                try await stream.writeHTTP(body, timeout: configuration.writeTimeout)
+            case .untilClose:
+                try await stream.writeHTTP(body, timeout: configuration.writeTimeout)
+            case .chunked:
+                var prefix: [UInt8] = []
+                HTTPSerializer.appendHex(body.count, to: &prefix)
+                prefix.append(contentsOf: [13, 10])
+                try await stream.writeHTTP([prefix, body, Self.crlf], timeout: configuration.writeTimeout)
+            }
+        } catch {
+            keepAlive = false
+            throw error
+        }
+    }
+
+    func finish(trailers: HTTPHeaders?, generation expected: Int) async throws {
+        try acquireWriter(expected)
+        defer { releaseWriter() }
+        try await finishLocked(trailers: trailers)
+    }
+
+    private func finishLocked(trailers: HTTPHeaders?) async throws {
+        guard case .streaming(let framing, let written) = responseState else {
+            if case .finished = responseState { return }
+            throw HTTPError.invalidState("finish without a streamed head")
+        }
+        responseState = .finished
+        switch framing {
+        case .none, .untilClose:
+            return
+        case .contentLength(let declared):
+            if written != declared {
+                keepAlive = false
+                throw HTTPError.bodyLengthMismatch(declared: declared, written: written)
+            }
+        case .chunked:
+            var bytes: [UInt8] = []
+            HTTPSerializer.appendLastChunk(trailers: trailers, to: &bytes)
+            do {
+                try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+            } catch {
+                keepAlive = false
+                throw error
+            }
+        }
+    }
+
+    /// Adds Connection, Date and Server fields, and settles whether the connection stays open.
+    private func decorate(_ head: inout HTTPResponseHead, framing: HTTPBodyFraming) {
+        let unreadBodyUnwanted = !bodyComplete && requestHead.expectsContinue && !continueSent
+        let limitReached = configuration.maxRequestsPerConnection.map { requestsServed + 1 >= $0 } ?? false
+        if keepAlive && (framing == .untilClose || unreadBodyUnwanted || limitReached
+                         || lifecycle?.isShuttingDown == true || head.headers.containsToken("close", in: "connection")) {
+            keepAlive = false
+        }
+        if !keepAlive {
+            head.headers.replaceOrAdd(name: "Connection", value: "close")
+        } else if requestHead.version == .http1_0 {
+            head.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+        }
+        if configuration.sendsDate && !head.headers.contains(name: "date") {
+            head.headers.add(name: "Date", value: currentDate())
+        }
+        if let serverName = configuration.serverName, !head.headers.contains(name: "server") {
+            head.headers.add(name: "Server", value: serverName)
+        }
+    }
+
+    private func currentDate() -> String {
+        let now = Int(Date().timeIntervalSince1970)
+        if now != dateSecond {
+            dateSecond = now
+            dateValue = HTTPDate.format(secondsSinceEpoch: now)
+        }
+        return dateValue
+    }
+
+    // MARK: - Ending an exchange
+
+    /// After the handler returned: makes sure a whole response went out, discards an
+    /// unread body, and says whether the connection can carry another request.
+    private func completeExchange(handlerError: (any Error)?) async -> Bool {
+        // A handler that left a task reading or writing: nothing can be trusted, close.
+        guard readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        guard writeBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        generation.add(1, ordering: .acquiringAndReleasing)
+        defer {
+            readBusy.store(false, ordering: .releasing)
+            writeBusy.store(false, ordering: .releasing)
+        }
+        switch responseState {
+        case .notStarted:
+            let status: HTTPStatus
+            if let readFailure {
+                status = readFailure.status
+                keepAlive = false
+            } else if case HTTPError.bodyTooLarge? = handlerError {
+                status = .contentTooLarge
+                keepAlive = false
+            } else if case HTTPError.timedOut? = handlerError {
+                status = .requestTimeout
+                keepAlive = false
+            } else {
+                status = .internalServerError
+            }
+            let response = HTTPResponse(status: status, text: "\(status)\n")
+            do { try await sendLocked(response) } catch { return false }
+        case .streaming:
+            guard handlerError == nil else { return false }
+            do { try await finishLocked(trailers: nil) } catch { return false }
+        case .finished:
+            break
+        }
+        if readFailure != nil || !keepAlive {
+            await lingerIfBodyUnread()
+            return false
+        }
+        requestsServed += 1
+        return await discardUnreadBody()
+    }
+
+    /// Reads and drops what is left of the request body, within `maxDiscardBytes`.
+    private func discardUnreadBody() async -> Bool {
+        if bodyComplete { return true }
+        if requestHead.expectsContinue && !continueSent { return false }
+        var discarded = 0
+        do {
+            while true {
+                switch try parseNext() {
+                case .body(let bytes)?:
+                    discarded += bytes.count
+                    if discarded > configuration.maxDiscardBytes { return false }
+                case .end?:
+                    bodyComplete = true
+                    return true
+                case .head?:
+                    return false
+                case nil:
+                    if peerClosed { return false }
+                    try await readMore(timeout: configuration.readTimeout)
+                }
+            }
+        } catch {
+            return false
+        }
+    }
+
+    /// Before closing with request bytes still coming, stop writing and read a little
+    /// longer, so the kernel does not answer them with a reset that destroys the response.
+    private func lingerIfBodyUnread() async {
+        guard !bodyComplete || readFailure != nil, !peerClosed else { return }
+        try? await stream.shutdownWrite()
+        var drained = ByteBuffer()
+        while drained.readableBytes < 1 << 20 {
+            guard (try? await stream.readHTTP(into: &drained, timeout: Duration.seconds(2))) == true else { return }
+        }
+    }
+
+    /// Answers a request that could not be read (400, 408, 413, 414, 417, 431, 501, 505) and closes.
+    private func respondAndClose(_ status: HTTPStatus, reason: String) async {
+        keepAlive = false
+        responseState = .notStarted
+        bodyComplete = false
+        readFailure = readFailure ?? HTTPParseError(.malformedStartLine, reason)
+        let response = HTTPResponse(status: status, text: "\(status)\n")
+        do { try await sendLocked(response) } catch { return }
+        await lingerIfBodyUnread()
+    }
+}
+
+/// State a server shares with its connections: whether it is shutting down.
+public final class HTTPServerLifecycle: Sendable {
+    private let shuttingDown = Atomic<Bool>(false)
+
+    public init() {}
+
+    public var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
+
+    func beginShutdown() { shuttingDown.store(true, ordering: .releasing) }
+}

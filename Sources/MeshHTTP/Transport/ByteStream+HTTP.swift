@@ -1,0 +1,47 @@
+import MeshIO
+
+/// What the HTTP layer needs from a MeshIO `ByteStream`, in HTTP's terms: timeouts
+/// become `HTTPError.timedOut`, and bytes travel as arrays (what parsers and
+/// handlers hold) wrapped in buffers without copying.
+extension ByteStream {
+    /// Reads what is available into `buffer`; false at end of stream.
+    func readHTTP(into buffer: inout ByteBuffer, timeout: Duration?) async throws -> Bool {
+        do {
+            return try await read(into: &buffer, maxBytes: 64 * 1024, timeout: timeout) != nil
+        } catch IOError.timedOut {
+            throw HTTPError.timedOut("no bytes from the peer within \(timeout.map { "\($0)" } ?? "-")")
+        }
+    }
+
+    func writeHTTP(_ bytes: [UInt8], timeout: Duration?) async throws {
+        do {
+            try await write(ByteBuffer(bytes), timeout: timeout)
+        } catch IOError.timedOut {
+            throw HTTPError.timedOut("peer did not take our bytes within \(timeout.map { "\($0)" } ?? "-")")
+        }
+    }
+
+    /// Writes several arrays in order, gathered into as few syscalls as the stream can.
+    func writeHTTP(_ parts: [[UInt8]], timeout: Duration?) async throws {
+        do {
+            try await write(parts.compactMap { $0.isEmpty ? nil : ByteBuffer($0) }, timeout: timeout)
+        } catch IOError.timedOut {
+            throw HTTPError.timedOut("peer did not take our bytes within \(timeout.map { "\($0)" } ?? "-")")
+        }
+    }
+
+    /// A check without waiting, for a pooled connection before reuse: true when the peer
+    /// has closed it, reset it, or sent bytes nobody asked for. A read that would wait is
+    /// the healthy answer (it times out at once).
+    func isUnusableWhileIdle() async -> Bool {
+        var probe = ByteBuffer()
+        do {
+            _ = try await read(into: &probe, maxBytes: 1, timeout: .zero)
+            return true
+        } catch IOError.timedOut {
+            return false
+        } catch {
+            return true
+        }
+    }
+}
