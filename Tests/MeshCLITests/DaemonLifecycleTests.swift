@@ -35,6 +35,11 @@ final class TemporaryLab {
 
     var client: APIClient { get throws { APIClient(transport: try DaemonTransport(stateDirectory: stateDirectory)) } }
 
+    /// The daemon's log, for failure messages.
+    var log: String {
+        (try? Files.read(stateDirectory + "/logs/daemon.log")).map { String(decoding: $0, as: UTF8.self) } ?? "(no log)"
+    }
+
     func pid() throws -> pid_t {
         guard case .running(let pid?, _) = probe() else { throw Failure("the lab is not running") }
         return pid
@@ -141,6 +146,7 @@ func configMapJSON(_ name: String) -> JSONValue {
         let pid = try lab.pid()
         var acknowledged: [String] = []
         var failed = false
+        var killer: Task<Void, Never>?
         for i in 0..<5_000 {
             let name = "write-\(i)"
             do {
@@ -152,15 +158,19 @@ func configMapJSON(_ name: String) -> JSONValue {
             }
             // Kill the daemon while writes keep coming: this request's successor is in flight.
             if i == 150 {
-                Task.detached { try? Signals.send(.kill, to: pid) }
+                killer = Task.detached { try? Signals.send(.kill, to: pid) }
             }
         }
+        await killer?.value
         #expect(failed, "the daemon should have died mid-stream")
         #expect(acknowledged.count > 150)
-        for _ in 0..<200 where processExists(pid) { try await Task.sleep(for: .milliseconds(10)) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while processExists(pid) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!processExists(pid), "the killed daemon is still alive")
 
         let up = try lab.meshlab("up", "--api-port", "0")
         #expect(up.code == 0, "\(up.stderr)")
+        #expect(up.stdout.contains("meshlab is up after"), "\(up.stdout)\n\(lab.log)")
         let list = try await lab.client.get("/api/v1/namespaces/default/configmaps")
         let stored = Set(list["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } ?? [])
         let lost = acknowledged.filter { !stored.contains($0) }
