@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(
             name: "MeshCLITests",
             dependencies: ["MeshCLI", "MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
+            exclude: ["Testdata"],
             swiftSettings: strict
         ),
     ]

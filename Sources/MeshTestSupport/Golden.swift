@@ -32,8 +32,8 @@ public enum Golden {
     public static func check(_ actual: String, against name: String, filePath: String = #filePath) throws {
         let file = path(name, filePath: filePath)
         if ProcessInfo.processInfo.environment["MESHLAB_UPDATE_GOLDEN"] == "1" {
-            try FileManager.default.createDirectory(
-                atPath: directory(for: filePath), withIntermediateDirectories: true)
+            let folder = String(file[..<(file.lastIndex(of: "/") ?? file.endIndex)])
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try Data(actual.utf8).write(to: URL(fileURLWithPath: file))
             throw Mismatch(path: file, detail: "rewritten because MESHLAB_UPDATE_GOLDEN=1; run again without it")
         }

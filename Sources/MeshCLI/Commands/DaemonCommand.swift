@@ -10,7 +10,7 @@ import Glibc
 /// the background (hidden: people use `up`).
 struct DaemonCommand: ParsableCommand {
     static let info = CommandInfo(
-        name: "daemon", abstract: "Run the lab's daemon in the foreground (what 'meshlab up' starts).", hidden: true)
+        name: "daemon", abstract: "The lab's daemon, as 'meshlab up' starts it.", hidden: true)
     static let arguments: [ArgumentSpec] = [
         .option("api-port", valueName: "port", help: "TCP port of the API on 127.0.0.1.", default: "15080"),
         .option("api-fd", valueName: "fd", help: "An inherited listening socket for the API (socket activation)."),

@@ -11,7 +11,7 @@ struct DeleteCommand: ParsableCommand {
     )
     static let arguments: [ArgumentSpec] = [
         .positional("kind", help: "What to delete (when not using -f).", optional: true),
-        .positional("names", help: "The objects to delete.", optional: true, repeating: true),
+        .positional("name", help: "The objects to delete.", optional: true, repeating: true),
         .option("filename", short: "f", valueName: "file", help: "Delete the objects in this manifest, directory, or - for standard input. Repeatable.", repeating: true),
         .flag("recursive", short: "R", help: "Descend into subdirectories of a directory given with -f."),
         .option("namespace", short: "n", valueName: "ns", help: "The namespace to use (default: default)."),
@@ -36,7 +36,7 @@ struct DeleteCommand: ParsableCommand {
     init(_ arguments: ParsedArguments, context: CommandContext) throws(UsageError) {
         let files = arguments.options("filename")
         let kind = arguments.positional("kind")
-        let names = arguments.positionals("names")
+        let names = arguments.positionals("name")
         let selector = arguments.option("selector")
         let all = arguments.flag("all")
         if !files.isEmpty {

@@ -11,7 +11,7 @@ struct GetCommand: ParsableCommand {
     )
     static let arguments: [ArgumentSpec] = [
         .positional("kind", help: "What to show: KIND or KIND,KIND."),
-        .positional("names", help: "Only these objects.", optional: true, repeating: true),
+        .positional("name", help: "Only these objects.", optional: true, repeating: true),
     ] + NamespaceOptions.specs + [
         .option("selector", short: "l", valueName: "selector", help: "Only objects whose labels match (app=reviews,version!=v1)."),
         .option("output", short: "o", valueName: "format", help: "Print as a wide table, JSON, YAML, or kind/name.",
@@ -30,7 +30,7 @@ struct GetCommand: ParsableCommand {
             kinds.append(try ResourceRegistry.resolve(String(name)))
         }
         self.kinds = kinds
-        names = arguments.positionals("names")
+        names = arguments.positionals("name")
         if !names.isEmpty && kinds.count > 1 {
             throw UsageError("names cannot be given with more than one kind (use KIND/NAME forms one kind at a time)")
         }
