@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "MeshIOTests", dependencies: ["MeshIO", "MeshSystem", "MeshTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "MeshHTTPTests",
-            dependencies: ["MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
+            dependencies: ["MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"], exclude: ["Testdata"],
             swiftSettings: strict
         ),
         .testTarget(
