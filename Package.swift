@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "MeshIO", dependencies: ["MeshSystem"], swiftSettings: strict),
         .target(name: "MeshHTTP", dependencies: ["MeshIO"], swiftSettings: strict),
         .target(name: "MeshModel", swiftSettings: strict),
+        // The Kubernetes API client, shared by the CLI and the node agent.
+        .target(name: "MeshClient", dependencies: ["MeshModel", "MeshHTTP", "MeshIO"], swiftSettings: strict),
         // Application modules: never import each other.
         .target(
             name: "MeshControlPlane",
@@ -33,7 +35,7 @@ let package = Package(
         // Commands and wiring.
         .target(
             name: "MeshCLI",
-            dependencies: ["MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"],
+            dependencies: ["MeshControlPlane", "MeshClient", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"],
             swiftSettings: strict
         ),
         .executableTarget(name: "meshlab", dependencies: ["MeshCLI"], swiftSettings: strict),
@@ -66,7 +68,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MeshCLITests",
-            dependencies: ["MeshCLI", "MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
+            dependencies: [
+                "MeshCLI", "MeshClient", "MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem",
+                "MeshTestSupport",
+            ],
             exclude: ["Testdata"],
             swiftSettings: strict
         ),

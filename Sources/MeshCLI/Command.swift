@@ -1,3 +1,4 @@
+import MeshClient
 import MeshModel
 import Synchronization
 
@@ -111,12 +112,23 @@ public struct CommandContext: Sendable {
     /// The state directory this invocation uses.
     public var stateDirectory: String { global.resolvedStateDirectory(environment: environment) }
 
-    /// A client for the running lab's API.
+    /// A client for the running lab's API; fails with one clear line when the lab is not up.
     public func client() throws -> APIClient {
         if let apiTransport { return APIClient(transport: apiTransport) }
-        return APIClient(transport: try DaemonTransport(stateDirectory: stateDirectory))
+        let socket = stateDirectory + "/api.sock"
+        var info = stat()
+        guard stat(socket, &info) == 0 else { throw LabNotUp(stateDirectory: stateDirectory) }
+        return APIClient(transport: UnixSocketTransport(socketPath: socket))
     }
 
     public func print(_ text: String = "") { stdout.write(text + "\n") }
     public func printError(_ text: String) { stderr.write(text + "\n") }
+}
+
+/// The lab is not running: nothing listens on its API socket.
+public struct LabNotUp: Error, CustomStringConvertible {
+    public var stateDirectory: String
+    public var description: String {
+        "meshlab is not up (no API at \(stateDirectory)/api.sock): run 'meshlab up'"
+    }
 }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import MeshCLI
+import MeshClient
 import MeshControlPlane
 import MeshHTTP
 import MeshIO
@@ -33,7 +34,7 @@ final class TemporaryLab {
 
     func probe() -> DaemonProbe { DaemonProbe(StateDirectory(stateDirectory)) }
 
-    var client: APIClient { get throws { APIClient(transport: try DaemonTransport(stateDirectory: stateDirectory)) } }
+    var client: APIClient { APIClient(transport: UnixSocketTransport(socketPath: stateDirectory + "/api.sock")) }
 
     /// The daemon's log, for failure messages.
     var log: String {
@@ -142,7 +143,7 @@ func configMapJSON(_ name: String) -> JSONValue {
     @Test func aKilledDaemonLosesNoAcknowledgedWrite() async throws {
         let lab = try TemporaryLab()
         #expect(try lab.meshlab("up", "--api-port", "0").code == 0)
-        let client = try lab.client
+        let client = lab.client
         let pid = try lab.pid()
         var acknowledged: [String] = []
         var failed = false

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import MeshCLI
+import MeshClient
 import MeshControlPlane
 import MeshModel
 import Testing
@@ -29,7 +30,7 @@ final class CLIHarness: Sendable {
         let err = CapturedOutput()
         let now = self.now
         let context = CommandContext(stdout: out, stderr: err, environment: [:],
-                                     apiTransport: InProcessTransport(server: server), now: { now })
+                                     apiTransport: InProcessTransport(handler: server), now: { now })
         let code = await CommandRunner.run(MeshlabCommand.self, arguments: arguments, context: context)
         return Result(code: code, out: out.text, err: err.text)
     }

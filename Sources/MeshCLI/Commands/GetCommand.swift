@@ -1,3 +1,4 @@
+import MeshClient
 import MeshControlPlane
 import MeshModel
 

@@ -1,3 +1,5 @@
+import MeshHTTP
+import MeshClient
 import MeshControlPlane
 import MeshModel
 
@@ -38,13 +40,12 @@ struct StatusCommand: ParsableCommand {
                 report["version"] = .string(info.version)
                 report["startedAt"] = .string(info.startedAt)
             }
-            if let client = try? context.client(),
-                let response = try? await client.transport.send(.init(method: .get, target: "/readyz"))
-            {
+            let client = try? context.client()
+            if let response = try? await client?.send(HTTPRequest(method: .get, target: "/readyz")) {
                 ready = response.status.code == 200
             }
             report["ready"] = .bool(ready)
-            if ready, let list = try? await client(context).get("/api/v1/namespaces") {
+            if ready, let list = try? await client?.get("/api/v1/namespaces") {
                 report["namespaces"] = .int(list["items"]?.arrayValue?.count ?? 0)
             }
         }
@@ -67,8 +68,6 @@ struct StatusCommand: ParsableCommand {
         }
         return ready ? .success : Self.down
     }
-
-    func client(_ context: CommandContext) throws -> APIClient { try context.client() }
 }
 
 extension String {

@@ -1,4 +1,3 @@
-import MeshModel
 
 /// A Kubernetes `Status` (metav1.Status): how the apiserver reports failure,
 /// with the `reason` and `code` clients switch on.

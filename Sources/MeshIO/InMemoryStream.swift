@@ -1,4 +1,3 @@
-import MeshIO
 import MeshSystem
 import Synchronization
 

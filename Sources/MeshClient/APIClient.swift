@@ -1,25 +1,55 @@
-import MeshControlPlane
 import MeshHTTP
 import MeshModel
+import Synchronization
 
-/// How the CLI reaches the API: the daemon's unix socket, or (in tests) an
-/// API server in the same process.
-public protocol APITransport: Sendable {
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse
-}
-
-/// An API server in this process: commands tested without a daemon or sockets.
-public struct InProcessTransport: APITransport {
-    public let server: APIServer
-    public init(server: APIServer) { self.server = server }
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse { await server.respond(to: request) }
-}
-
-/// The few Kubernetes API calls the CLI makes, with failures as `StatusObject`s.
-public struct APIClient: Sendable {
+/// A Kubernetes API client: whole requests and watches, with failures as
+/// the server's `Status` (`StatusObject`). Idle connections are
+/// kept for reuse.
+public final class APIClient: Sendable {
     public let transport: any APITransport
+    private let idle = Mutex<[HTTPClientConnection]>([])
+    static let maxIdle = 4
 
     public init(transport: any APITransport) { self.transport = transport }
+
+    deinit {
+        let connections = idle.withLock { $0 }
+        for connection in connections { Task { await connection.close() } }
+    }
+
+    /// Sends one request on a pooled connection (a fresh one if a reused one
+    /// turns out closed before anything was sent).
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if let reused = idle.withLock({ $0.popLast() }) {
+            if let response = try? await reused.send(request) {
+                release(reused)
+                return response
+            }
+            await reused.close()
+        }
+        let connection = try await transport.connect()
+        do {
+            let response = try await connection.send(request)
+            release(connection)
+            return response
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private func release(_ connection: HTTPClientConnection) {
+        guard connection.isReusable else {
+            Task { await connection.close() }
+            return
+        }
+        let kept = idle.withLock { list -> Bool in
+            guard list.count < Self.maxIdle else { return false }
+            list.append(connection)
+            return true
+        }
+        if !kept { Task { await connection.close() } }
+    }
 
     public struct Reply: Sendable {
         public var object: JSONValue
@@ -37,7 +67,7 @@ public struct APIClient: Sendable {
         var headers: HTTPHeaders = ["Accept": "application/json", "User-Agent": "meshlab/\(MeshlabVersion.version)"]
         if body != nil { headers.add(name: "Content-Type", value: contentType) }
         let request = HTTPRequest(method: method, target: path, headers: headers, body: body?.serializedBytes() ?? [])
-        let response = try await transport.send(request)
+        let response = try await send(request)
         let object: JSONValue
         do {
             object = try JSONValue(parsing: response.body)
@@ -67,7 +97,10 @@ public struct APIClient: Sendable {
     /// The path of a collection or object, with query items encoded.
     public static func path(_ descriptor: ResourceDescriptor, namespace: String?, name: String? = nil,
                             query: [(String, String)] = []) -> String {
-        var path = APIPath.collection(descriptor, namespace: descriptor.namespaced ? namespace : nil)
+        let version = descriptor.group.isEmpty ? "/api/\(descriptor.versions[0])" : "/apis/\(descriptor.group)/\(descriptor.versions[0])"
+        var path = version
+        if descriptor.namespaced, let namespace { path += "/namespaces/\(percentEncoded(namespace))" }
+        path += "/" + descriptor.plural
         if let name { path += "/" + percentEncoded(name) }
         if !query.isEmpty {
             path += "?" + query.map { "\(percentEncoded($0.0))=\(percentEncoded($0.1))" }.joined(separator: "&")
@@ -96,5 +129,5 @@ public struct APIClient: Sendable {
 extension ResourceDescriptor {
     /// How kubectl names objects of this kind in messages: `deployment.apps`,
     /// `virtualservice.networking.istio.io`, `configmap`.
-    var cliName: String { group.isEmpty ? singular : "\(singular).\(group)" }
+    public var cliName: String { group.isEmpty ? singular : "\(singular).\(group)" }
 }
