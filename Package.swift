@@ -32,10 +32,16 @@ let package = Package(
             dependencies: ["MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"],
             swiftSettings: strict
         ),
+        // The node agent: pod sandboxes (netns, links, IPs, service rules) and processes.
+        .target(name: "MeshPod", dependencies: ["MeshClient", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"], swiftSettings: strict),
+        // Built-in sample apps and the load generator.
+        .target(name: "MeshApps", dependencies: ["MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"], swiftSettings: strict),
         // Commands and wiring.
         .target(
             name: "MeshCLI",
-            dependencies: ["MeshControlPlane", "MeshClient", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"],
+            dependencies: [
+                "MeshControlPlane", "MeshPod", "MeshApps", "MeshClient", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem",
+            ],
             swiftSettings: strict
         ),
         .executableTarget(name: "meshlab", dependencies: ["MeshCLI"], swiftSettings: strict),
@@ -64,6 +70,16 @@ let package = Package(
         .testTarget(
             name: "MeshControlPlaneTests",
             dependencies: ["MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MeshPodTests",
+            dependencies: ["MeshPod", "MeshClient", "MeshModel", "MeshIO", "MeshSystem", "MeshTestSupport"],
+            exclude: ["Testdata"], swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MeshAppsTests",
+            dependencies: ["MeshApps", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
