@@ -24,19 +24,22 @@ public struct PodIdentity: Sendable, Hashable, CustomStringConvertible {
 /// (MeshPod/Agent) starts containers in them through `enter(...)`.
 public struct PodSandbox: Sendable, Hashable {
     public var pod: PodIdentity
-    /// The netns file (`/run/netns/meshlab-...`).
-    public var networkNamespace: String
+    /// The netns file (`/run/netns/meshlab-...`); nil where the lab runs
+    /// without namespaces (processes share the host's network, each pod on
+    /// its own 127.x address).
+    public var networkNamespace: String?
     /// The pod's IPv4 address on the lab's bridge.
     public var ip: String
     /// The pod's hostname (its name, as Kubernetes sets it).
     public var hostname: String
-    public var resolvConf: String
-    public var hosts: String
+    /// The files shown at /etc/resolv.conf and /etc/hosts (nil: the host's).
+    public var resolvConf: String?
+    public var hosts: String?
     /// The pod's own folder in the state directory (its files, its containers' logs).
     public var directory: String
 
-    public init(pod: PodIdentity, networkNamespace: String, ip: String, hostname: String, resolvConf: String,
-                hosts: String, directory: String) {
+    public init(pod: PodIdentity, networkNamespace: String?, ip: String, hostname: String, resolvConf: String?,
+                hosts: String?, directory: String) {
         self.pod = pod
         self.networkNamespace = networkNamespace
         self.ip = ip
