@@ -590,6 +590,7 @@ struct FieldScan {
     /// Parses `name: value` lines from `cursor` up to and including the blank line that ends at `end`.
     mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, from cursor: inout Int, until end: Int, maxCount: Int)
         throws(HTTPParseError) {
+        headers.fields.reserveCapacity(8)
         while cursor < end {
             let line = HTTPParserCore.line(in: bytes, from: &cursor)
             if line.isEmpty { return }

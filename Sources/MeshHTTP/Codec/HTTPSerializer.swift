@@ -120,8 +120,14 @@ public enum HTTPSerializer {
 
     static func appendFields(_ headers: HTTPHeaders, to buffer: inout [UInt8]) {
         for field in headers.fields {
-            guard !field.name.isEmpty, field.name.utf8.allSatisfy(HTTPSyntax.isTokenByte) else { continue }
-            buffer.append(contentsOf: field.name.utf8)
+            var name = field.name
+            let valid = name.withUTF8 { bytes in
+                guard !bytes.isEmpty else { return false }
+                for byte in bytes where !HTTPSyntax.isTokenByte(byte) { return false }
+                buffer.append(contentsOf: bytes)
+                return true
+            }
+            guard valid else { continue }
             buffer.append(HTTPSyntax.colon)
             buffer.append(HTTPSyntax.space)
             appendValue(field.value, to: &buffer)
@@ -130,11 +136,18 @@ public enum HTTPSerializer {
     }
 
     static func appendValue(_ value: String, to buffer: inout [UInt8]) {
-        let utf8 = value.utf8
-        if utf8.allSatisfy(HTTPSyntax.isFieldValueByte) {
-            buffer.append(contentsOf: utf8)
-        } else {
-            for byte in utf8 { buffer.append(HTTPSyntax.isFieldValueByte(byte) ? byte : HTTPSyntax.space) }
+        var value = value
+        value.withUTF8 { bytes in
+            var clean = true
+            for byte in bytes where !HTTPSyntax.isFieldValueByte(byte) {
+                clean = false
+                break
+            }
+            if clean {
+                buffer.append(contentsOf: bytes)
+            } else {
+                for byte in bytes { buffer.append(HTTPSyntax.isFieldValueByte(byte) ? byte : HTTPSyntax.space) }
+            }
         }
     }
 
@@ -174,6 +187,8 @@ public enum HTTPFraming {
     ///   for HTTP/1.1 clients, else (HTTP/1.0) ends at close with `Connection: close`.
     public static func prepare(_ head: inout HTTPResponseHead, requestMethod: HTTPMethod,
                                requestVersion: HTTPVersion, bodyLength: Int?) -> HTTPBodyFraming {
+        // Room for what framing and the server add (Content-Length, Date, Connection...).
+        head.headers.fields.reserveCapacity(head.headers.count + 4)
         let status = head.status
         if status.isInformational || status.code == 204 {
             head.headers.remove(name: "content-length")
@@ -186,13 +201,13 @@ public enum HTTPFraming {
         }
         if requestMethod == .head {
             if let bodyLength, !head.headers.contains(name: "content-length"), !head.headers.contains(name: "transfer-encoding") {
-                head.headers.add(name: "Content-Length", value: String(bodyLength))
+                head.headers.add(name: "Content-Length", value: HTTPSyntax.decimal(bodyLength))
             }
             return .none
         }
         if let bodyLength {
             head.headers.remove(name: "transfer-encoding")
-            head.headers.replaceOrAdd(name: "Content-Length", value: String(bodyLength))
+            head.headers.replaceOrAdd(name: "Content-Length", value: HTTPSyntax.decimal(bodyLength))
             return .contentLength(bodyLength)
         }
         if !head.headers.contains(name: "transfer-encoding"),
@@ -220,7 +235,7 @@ public enum HTTPFraming {
                 head.headers.remove(name: "content-length")
                 return .none
             }
-            head.headers.replaceOrAdd(name: "Content-Length", value: String(bodyLength))
+            head.headers.replaceOrAdd(name: "Content-Length", value: HTTPSyntax.decimal(bodyLength))
             return .contentLength(bodyLength)
         }
         if !head.headers.contains(name: "transfer-encoding"),

@@ -61,14 +61,14 @@ public final class HTTPServerConnection: @unchecked Sendable {
         await HTTPServerConnection(stream: stream, configuration: configuration, lifecycle: nil).run(handler)
     }
 
-    func run(_ handler: some HTTPHandler) async {
+    nonisolated(nonsending) func run(_ handler: some HTTPHandler) async {
         while await serveOneRequest(handler) {}
         isIdle.store(false, ordering: .relaxed)
         await stream.close()
     }
 
     /// Serves one request; false when the connection must close.
-    private func serveOneRequest(_ handler: some HTTPHandler) async -> Bool {
+    nonisolated(nonsending) private func serveOneRequest(_ handler: some HTTPHandler) async -> Bool {
         let head: HTTPRequestHead
         do {
             guard let next = try await readHead() else { return false }
@@ -120,7 +120,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    private func readMore(timeout: Duration?) async throws {
+    nonisolated(nonsending) private func readMore(timeout: Duration?) async throws {
         var buffer = ByteBuffer()
         swap(&buffer, &readBuffer)
         defer { swap(&buffer, &readBuffer) }
@@ -133,7 +133,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    private func readHead() async throws -> HTTPRequestHead? {
+    nonisolated(nonsending) private func readHead() async throws -> HTTPRequestHead? {
         while true {
             if let part = try parseNext() {
                 guard case .head(let head) = part else { throw HTTPError.invalidState("body before head") }
@@ -148,7 +148,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    func readBodyChunk(generation expected: Int) async throws -> [UInt8]? {
+    nonisolated(nonsending) func readBodyChunk(generation expected: Int) async throws -> [UInt8]? {
         try checkGeneration(expected)
         guard readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             throw HTTPError.concurrentUse("request body")
@@ -184,7 +184,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         generation.load(ordering: .acquiring) == expected ? requestTrailers : HTTPHeaders()
     }
 
-    func waitForDisconnect(generation expected: Int) async {
+    nonisolated(nonsending) func waitForDisconnect(generation expected: Int) async {
         do {
             while try await readBodyChunk(generation: expected) != nil {}
             guard readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
@@ -199,7 +199,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    private func sendContinue() async throws {
+    nonisolated(nonsending) private func sendContinue() async throws {
         guard requestHead.version == .http1_1,
               writeBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
         defer { writeBusy.store(false, ordering: .releasing) }
@@ -234,13 +234,13 @@ public final class HTTPServerConnection: @unchecked Sendable {
         return true
     }
 
-    func send(_ response: HTTPResponse, generation expected: Int) async throws {
+    nonisolated(nonsending) func send(_ response: HTTPResponse, generation expected: Int) async throws {
         try acquireWriter(expected)
         defer { releaseWriter() }
         try await sendLocked(response)
     }
 
-    private func sendLocked(_ response: HTTPResponse) async throws {
+    nonisolated(nonsending) private func sendLocked(_ response: HTTPResponse) async throws {
         guard case .notStarted = responseState else { throw HTTPError.invalidState("response already started") }
         var head = response.head
         if head.status.isInformational && head.status.code != 101 {
@@ -272,7 +272,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    func writeHead(_ head: HTTPResponseHead, generation expected: Int) async throws {
+    nonisolated(nonsending) func writeHead(_ head: HTTPResponseHead, generation expected: Int) async throws {
         try acquireWriter(expected)
         defer { releaseWriter() }
         guard case .notStarted = responseState else { throw HTTPError.invalidState("response already started") }
@@ -290,7 +290,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    func writeBody(_ body: [UInt8], generation expected: Int) async throws {
+    nonisolated(nonsending) func writeBody(_ body: [UInt8], generation expected: Int) async throws {
         try acquireWriter(expected)
         defer { releaseWriter() }
         guard case .streaming(let framing, let written) = responseState else {
@@ -322,13 +322,13 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    func finish(trailers: HTTPHeaders?, generation expected: Int) async throws {
+    nonisolated(nonsending) func finish(trailers: HTTPHeaders?, generation expected: Int) async throws {
         try acquireWriter(expected)
         defer { releaseWriter() }
         try await finishLocked(trailers: trailers)
     }
 
-    private func finishLocked(trailers: HTTPHeaders?) async throws {
+    nonisolated(nonsending) private func finishLocked(trailers: HTTPHeaders?) async throws {
         guard case .streaming(let framing, let written) = responseState else {
             if case .finished = responseState { return }
             throw HTTPError.invalidState("finish without a streamed head")
@@ -388,7 +388,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
 
     /// After the handler returned: makes sure a whole response went out, discards an
     /// unread body, and says whether the connection can carry another request.
-    private func completeExchange(handlerError: (any Error)?) async -> Bool {
+    nonisolated(nonsending) private func completeExchange(handlerError: (any Error)?) async -> Bool {
         // A handler that left a task reading or writing: nothing can be trusted, close.
         guard readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         guard writeBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
@@ -429,7 +429,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
     }
 
     /// Reads and drops what is left of the request body, within `maxDiscardBytes`.
-    private func discardUnreadBody() async -> Bool {
+    nonisolated(nonsending) private func discardUnreadBody() async -> Bool {
         if bodyComplete { return true }
         if requestHead.expectsContinue && !continueSent { return false }
         var discarded = 0
@@ -456,7 +456,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
 
     /// Before closing with request bytes still coming, stop writing and read a little
     /// longer, so the kernel does not answer them with a reset that destroys the response.
-    private func lingerIfBodyUnread() async {
+    nonisolated(nonsending) private func lingerIfBodyUnread() async {
         guard !bodyComplete || readFailure != nil, !peerClosed else { return }
         try? await stream.shutdownWrite()
         var drained = ByteBuffer()
@@ -466,7 +466,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
     }
 
     /// Answers a request that could not be read (400, 408, 413, 414, 417, 431, 501, 505) and closes.
-    private func respondAndClose(_ status: HTTPStatus, reason: String) async {
+    nonisolated(nonsending) private func respondAndClose(_ status: HTTPStatus, reason: String) async {
         keepAlive = false
         responseState = .notStarted
         bodyComplete = false

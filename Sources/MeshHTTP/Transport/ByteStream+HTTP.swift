@@ -5,7 +5,7 @@ import MeshIO
 /// handlers hold) wrapped in buffers without copying.
 extension ByteStream {
     /// Reads what is available into `buffer`; false at end of stream.
-    func readHTTP(into buffer: inout ByteBuffer, timeout: Duration?) async throws -> Bool {
+    nonisolated(nonsending) func readHTTP(into buffer: inout ByteBuffer, timeout: Duration?) async throws -> Bool {
         do {
             return try await read(into: &buffer, maxBytes: 64 * 1024, timeout: timeout) != nil
         } catch IOError.timedOut {
@@ -13,7 +13,7 @@ extension ByteStream {
         }
     }
 
-    func writeHTTP(_ bytes: [UInt8], timeout: Duration?) async throws {
+    nonisolated(nonsending) func writeHTTP(_ bytes: [UInt8], timeout: Duration?) async throws {
         do {
             try await write(ByteBuffer(bytes), timeout: timeout)
         } catch IOError.timedOut {
@@ -22,9 +22,12 @@ extension ByteStream {
     }
 
     /// Writes several arrays in order, gathered into as few syscalls as the stream can.
-    func writeHTTP(_ parts: [[UInt8]], timeout: Duration?) async throws {
+    nonisolated(nonsending) func writeHTTP(_ parts: [[UInt8]], timeout: Duration?) async throws {
         do {
-            try await write(parts.compactMap { $0.isEmpty ? nil : ByteBuffer($0) }, timeout: timeout)
+            var buffers: [ByteBuffer] = []
+            buffers.reserveCapacity(parts.count)
+            for part in parts where !part.isEmpty { buffers.append(ByteBuffer(part)) }
+            try await write(buffers, timeout: timeout)
         } catch IOError.timedOut {
             throw HTTPError.timedOut("peer did not take our bytes within \(timeout.map { "\($0)" } ?? "-")")
         }
@@ -33,7 +36,7 @@ extension ByteStream {
     /// A check without waiting, for a pooled connection before reuse: true when the peer
     /// has closed it, reset it, or sent bytes nobody asked for. A read that would wait is
     /// the healthy answer (it times out at once).
-    func isUnusableWhileIdle() async -> Bool {
+    nonisolated(nonsending) func isUnusableWhileIdle() async -> Bool {
         var probe = ByteBuffer()
         do {
             _ = try await read(into: &probe, maxBytes: 1, timeout: .zero)
