@@ -97,7 +97,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
             throw HTTPError.invalidState("connection is busy with another request or broken")
         }
         var head = head
-        if head.version == .http1_1 && !head.headers.contains(name: "host") {
+        if head.version == .http1_1 && !head.headers.has(.host) {
             head.headers.add(name: "Host", value: head.host ?? "localhost")
         }
         let framing = HTTPFraming.prepare(&head, bodyLength: bodyLength)

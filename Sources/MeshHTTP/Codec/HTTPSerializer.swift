@@ -191,36 +191,36 @@ public enum HTTPFraming {
         head.headers.fields.reserveCapacity(head.headers.count + 4)
         let status = head.status
         if status.isInformational || status.code == 204 {
-            head.headers.remove(name: "content-length")
-            head.headers.remove(name: "transfer-encoding")
+            head.headers.remove(.contentLength)
+            head.headers.remove(.transferEncoding)
             return .none
         }
         if status.code == 304 {
-            head.headers.remove(name: "transfer-encoding")
+            head.headers.remove(.transferEncoding)
             return .none
         }
         if requestMethod == .head {
-            if let bodyLength, !head.headers.contains(name: "content-length"), !head.headers.contains(name: "transfer-encoding") {
-                head.headers.add(name: "Content-Length", value: HTTPSyntax.decimal(bodyLength))
+            if let bodyLength, !head.headers.has(.contentLength), !head.headers.has(.transferEncoding) {
+                head.headers.add(name: "Content-Length", value: HTTPSyntax.decimal(bodyLength), known: .contentLength)
             }
             return .none
         }
         if let bodyLength {
-            head.headers.remove(name: "transfer-encoding")
-            head.headers.replaceOrAdd(name: "Content-Length", value: HTTPSyntax.decimal(bodyLength))
+            head.headers.remove(.transferEncoding)
+            head.headers.replaceOrAdd(.contentLength, name: "Content-Length", value: HTTPSyntax.decimal(bodyLength))
             return .contentLength(bodyLength)
         }
-        if !head.headers.contains(name: "transfer-encoding"),
-           let declared = head.headers.first(name: "content-length"), let length = Int(declared), length >= 0 {
+        if !head.headers.has(.transferEncoding),
+           let declared = head.headers.first(.contentLength), let length = Int(declared), length >= 0 {
             return .contentLength(length)
         }
-        head.headers.remove(name: "content-length")
+        head.headers.remove(.contentLength)
         if requestVersion.keepsAliveByDefault {
-            head.headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            head.headers.replaceOrAdd(.transferEncoding, name: "Transfer-Encoding", value: "chunked")
             return .chunked
         }
-        head.headers.remove(name: "transfer-encoding")
-        head.headers.replaceOrAdd(name: "Connection", value: "close")
+        head.headers.remove(.transferEncoding)
+        head.headers.replaceOrAdd(.connection, name: "Connection", value: "close")
         return .untilClose
     }
 
@@ -229,21 +229,23 @@ public enum HTTPFraming {
     /// unless the caller set Content-Length.
     public static func prepare(_ head: inout HTTPRequestHead, bodyLength: Int?) -> HTTPBodyFraming {
         if let bodyLength {
-            head.headers.remove(name: "transfer-encoding")
-            let bodyless = [HTTPMethod.get, .head, .delete, .options, .trace, .connect].contains(head.method)
+            head.headers.remove(.transferEncoding)
+            let method = head.method
+            let bodyless = method == .get || method == .head || method == .delete || method == .options
+                || method == .trace || method == .connect
             if bodyLength == 0 && bodyless {
-                head.headers.remove(name: "content-length")
+                head.headers.remove(.contentLength)
                 return .none
             }
-            head.headers.replaceOrAdd(name: "Content-Length", value: HTTPSyntax.decimal(bodyLength))
+            head.headers.replaceOrAdd(.contentLength, name: "Content-Length", value: HTTPSyntax.decimal(bodyLength))
             return .contentLength(bodyLength)
         }
-        if !head.headers.contains(name: "transfer-encoding"),
-           let declared = head.headers.first(name: "content-length"), let length = Int(declared), length >= 0 {
+        if !head.headers.has(.transferEncoding),
+           let declared = head.headers.first(.contentLength), let length = Int(declared), length >= 0 {
             return .contentLength(length)
         }
-        head.headers.remove(name: "content-length")
-        head.headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        head.headers.remove(.contentLength)
+        head.headers.replaceOrAdd(.transferEncoding, name: "Transfer-Encoding", value: "chunked")
         return .chunked
     }
 }

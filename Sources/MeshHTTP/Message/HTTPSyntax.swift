@@ -51,8 +51,9 @@ enum HTTPSyntax {
     /// The decimal form of a non-negative integer (Content-Length, chunk sizes in logs),
     /// without the generic integer printing machinery.
     static func decimal(_ value: Int) -> String {
-        guard value >= 0 else { return String(value) }
-        return String(unsafeUninitializedCapacity: 20) { buffer in
+        // Up to 15 bytes a string is stored inline: no allocation.
+        guard value >= 0, value < 1_000_000_000_000_000 else { return String(value) }
+        return String(unsafeUninitializedCapacity: 15) { buffer in
             var digits = value, count = 0
             repeat {
                 buffer[count] = UInt8(48 + digits % 10)
@@ -62,6 +63,26 @@ enum HTTPSyntax {
             buffer[0..<count].reverse()
             return count
         }
+    }
+
+    /// `equalsIgnoringCase` against a lowercase ASCII literal, without making a String of it.
+    static func equalsIgnoringCase(_ a: String, _ lowercaseLiteral: StaticString) -> Bool {
+        let count = lowercaseLiteral.utf8CodeUnitCount
+        guard a.utf8.count == count else { return false }
+        let literal = lowercaseLiteral.utf8Start
+        var index = 0
+        for byte in a.utf8 {
+            if lowercased(byte) != literal[index] { return false }
+            index += 1
+        }
+        return true
+    }
+
+    static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercaseLiteral: StaticString) -> Bool {
+        guard bytes.count == lowercaseLiteral.utf8CodeUnitCount else { return false }
+        let literal = lowercaseLiteral.utf8Start
+        for index in 0..<bytes.count where lowercased(bytes[index]) != literal[index] { return false }
+        return true
     }
 
     /// Splits a comma-separated list value (`keep-alive, Upgrade`) into trimmed, non-empty elements.

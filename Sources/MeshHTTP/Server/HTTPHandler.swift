@@ -35,9 +35,14 @@ public struct HTTPSimpleHandler: HTTPHandler {
     }
 
     nonisolated(nonsending) public func handle(_ request: HTTPServerRequest, _ response: HTTPResponseWriter) async throws {
-        let (bytes, trailers) = try await request.body.collectWithTrailers()
-        let answer = await body(HTTPRequest(head: request.head, body: bytes, trailers: trailers))
-        try await response.send(answer)
+        let whole: HTTPRequest
+        if request.body.isComplete {
+            whole = HTTPRequest(head: request.head)
+        } else {
+            let (bytes, trailers) = try await request.body.collectWithTrailers()
+            whole = HTTPRequest(head: request.head, body: bytes, trailers: trailers)
+        }
+        try await response.send(await body(whole))
     }
 }
 
@@ -101,6 +106,9 @@ public struct HTTPRequestBody: AsyncSequence, Sendable {
         }
         return (bytes, exchange.trailers(generation: generation))
     }
+
+    /// Whether the whole body has been read (true at once for a request without a body).
+    public var isComplete: Bool { exchange.bodyIsComplete(generation: generation) }
 
     /// Trailer fields of a chunked body, once the body has been read to its end.
     public var trailers: HTTPHeaders { exchange.trailers(generation: generation) }

@@ -85,7 +85,8 @@ public final class HTTPServerConnection: @unchecked Sendable {
             return false
         }
         beginExchange(head)
-        if head.headers.contains(name: "expect") && !head.expectsContinue {
+        if parser.finishIfBodyless() { bodyComplete = true }
+        if head.headers.has(.expect) && !head.expectsContinue {
             await respondAndClose(.expectationFailed, reason: "only 100-continue is understood")
             return false
         }
@@ -96,6 +97,18 @@ public final class HTTPServerConnection: @unchecked Sendable {
             try await handler.handle(request, HTTPResponseWriter(exchange: self, generation: current))
         } catch {
             handlerError = error
+        }
+        // The common case needs no I/O to finish: skip the async path.
+        if handlerError == nil, case .finished = responseState, bodyComplete, keepAlive, readFailure == nil,
+           readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            if writeBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+                generation.add(1, ordering: .acquiringAndReleasing)
+                requestsServed += 1
+                writeBusy.store(false, ordering: .releasing)
+                readBusy.store(false, ordering: .releasing)
+                return true
+            }
+            readBusy.store(false, ordering: .releasing)
         }
         return await completeExchange(handlerError: handlerError)
     }
@@ -120,6 +133,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
+    @inline(__always)
     nonisolated(nonsending) private func readMore(timeout: Duration?) async throws {
         var buffer = ByteBuffer()
         swap(&buffer, &readBuffer)
@@ -178,6 +192,10 @@ public final class HTTPServerConnection: @unchecked Sendable {
                 try await readMore(timeout: configuration.readTimeout)
             }
         }
+    }
+
+    func bodyIsComplete(generation expected: Int) -> Bool {
+        generation.load(ordering: .acquiring) == expected && bodyComplete
     }
 
     func trailers(generation expected: Int) -> HTTPHeaders {
@@ -240,6 +258,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         try await sendLocked(response)
     }
 
+    @inline(__always)
     nonisolated(nonsending) private func sendLocked(_ response: HTTPResponse) async throws {
         guard case .notStarted = responseState else { throw HTTPError.invalidState("response already started") }
         var head = response.head
@@ -359,19 +378,19 @@ public final class HTTPServerConnection: @unchecked Sendable {
         let unreadBodyUnwanted = !bodyComplete && requestHead.expectsContinue && !continueSent
         let limitReached = configuration.maxRequestsPerConnection.map { requestsServed + 1 >= $0 } ?? false
         if keepAlive && (framing == .untilClose || unreadBodyUnwanted || limitReached
-                         || lifecycle?.isShuttingDown == true || head.headers.containsToken("close", in: "connection")) {
+                         || lifecycle?.isShuttingDown == true || head.headers.containsToken("close", in: .connection)) {
             keepAlive = false
         }
         if !keepAlive {
-            head.headers.replaceOrAdd(name: "Connection", value: "close")
+            head.headers.replaceOrAdd(.connection, name: "Connection", value: "close")
         } else if requestHead.version == .http1_0 {
-            head.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+            head.headers.replaceOrAdd(.connection, name: "Connection", value: "keep-alive")
         }
-        if configuration.sendsDate && !head.headers.contains(name: "date") {
-            head.headers.add(name: "Date", value: currentDate())
+        if configuration.sendsDate && !head.headers.has(.date) {
+            head.headers.add(name: "Date", value: currentDate(), known: .date)
         }
-        if let serverName = configuration.serverName, !head.headers.contains(name: "server") {
-            head.headers.add(name: "Server", value: serverName)
+        if let serverName = configuration.serverName, !head.headers.has(.server) {
+            head.headers.add(name: "Server", value: serverName, known: .server)
         }
     }
 

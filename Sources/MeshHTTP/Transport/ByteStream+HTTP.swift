@@ -5,6 +5,7 @@ import MeshIO
 /// handlers hold) wrapped in buffers without copying.
 extension ByteStream {
     /// Reads what is available into `buffer`; false at end of stream.
+    @inline(__always)
     nonisolated(nonsending) func readHTTP(into buffer: inout ByteBuffer, timeout: Duration?) async throws -> Bool {
         do {
             return try await read(into: &buffer, maxBytes: 64 * 1024, timeout: timeout) != nil
@@ -13,6 +14,7 @@ extension ByteStream {
         }
     }
 
+    @inline(__always)
     nonisolated(nonsending) func writeHTTP(_ bytes: [UInt8], timeout: Duration?) async throws {
         do {
             try await write(ByteBuffer(bytes), timeout: timeout)
@@ -22,6 +24,7 @@ extension ByteStream {
     }
 
     /// Writes several arrays in order, gathered into as few syscalls as the stream can.
+    @inline(__always)
     nonisolated(nonsending) func writeHTTP(_ parts: [[UInt8]], timeout: Duration?) async throws {
         do {
             var buffers: [ByteBuffer] = []
