@@ -252,13 +252,15 @@ struct HTTPParserCore {
                 if bytes[i] == HTTPSyntax.lf { firstLineEnd = i; break }
                 i += 1
             }
-            let tooLong = HTTPParseError(isRequest ? .startLineTooLong : .malformedStartLine,
-                                         "start line longer than \(maxStart) bytes")
+            func tooLong() -> Result<Int?, HTTPParseError> {
+                .failure(HTTPParseError(isRequest ? .startLineTooLong : .malformedStartLine,
+                                        "start line longer than \(maxStart) bytes"))
+            }
             guard let firstLineEnd else {
-                return end - begin >= maxStart + 2 ? .failure(tooLong) : .success(nil)
+                return end - begin >= maxStart + 2 ? tooLong() : .success(nil)
             }
             let contentLength = firstLineEnd - begin - (firstLineEnd > begin && bytes[firstLineEnd - 1] == HTTPSyntax.cr ? 1 : 0)
-            if contentLength > maxStart { return .failure(tooLong) }
+            if contentLength > maxStart { return tooLong() }
             scan = max(scan, firstLineEnd)
             while scan < end {
                 if bytes[scan] == HTTPSyntax.lf {

@@ -42,17 +42,102 @@ public enum HTTPSerializer {
 
     /// Appends `version SP code SP reason CRLF`, the fields and the blank line.
     public static func append(_ head: HTTPResponseHead, to buffer: inout [UInt8]) {
-        appendVersion(head.version, to: &buffer)
-        let code = min(max(head.status.code, 100), 999)
-        buffer.append(HTTPSyntax.space)
-        buffer.append(UInt8(48 + code / 100))
-        buffer.append(UInt8(48 + code / 10 % 10))
-        buffer.append(UInt8(48 + code % 10))
-        buffer.append(HTTPSyntax.space)
-        appendValue(head.status.reasonPhrase, to: &buffer)
-        buffer.append(contentsOf: crlf)
-        appendFields(head.headers, to: &buffer)
-        buffer.append(contentsOf: crlf)
+        if buffer.isEmpty {
+            buffer = serialize(head)
+        } else {
+            buffer.append(contentsOf: serialize(head))
+        }
+    }
+
+    /// The bytes of a response head, written in one pass into an array of the right size
+    /// (the server's hot path: no growth, no per-byte append calls).
+    public static func serialize(_ head: HTTPResponseHead) -> [UInt8] {
+        var capacity = 17 + head.status.reasonPhrase.utf8.count
+        for field in head.headers.fields { capacity += field.name.utf8.count + field.value.utf8.count + 4 }
+        return [UInt8](unsafeUninitializedCapacity: capacity) { out, count in
+            var writer = HeadWriter(base: out.baseAddress!)
+            writer.version(head.version)
+            let code = min(max(head.status.code, 100), 999)
+            writer.byte(HTTPSyntax.space)
+            writer.byte(UInt8(48 + code / 100))
+            writer.byte(UInt8(48 + code / 10 % 10))
+            writer.byte(UInt8(48 + code % 10))
+            writer.byte(HTTPSyntax.space)
+            writer.value(head.status.reasonPhrase)
+            writer.crlf()
+            for field in head.headers.fields { writer.field(field.name, field.value) }
+            writer.crlf()
+            count = writer.count
+        }
+    }
+
+    /// Writes head bytes through a pointer into room the caller sized beforehand.
+    struct HeadWriter {
+        let base: UnsafeMutablePointer<UInt8>
+        var count = 0
+
+        @inline(__always) mutating func byte(_ byte: UInt8) {
+            base[count] = byte
+            count += 1
+        }
+
+        @inline(__always) mutating func crlf() {
+            base[count] = HTTPSyntax.cr
+            base[count + 1] = HTTPSyntax.lf
+            count += 2
+        }
+
+        mutating func version(_ version: HTTPVersion) {
+            let major = UInt8(48 + min(max(version.major, 0), 9)), minor = UInt8(48 + min(max(version.minor, 0), 9))
+            for byte in [72, 84, 84, 80, 47] as [UInt8] { self.byte(byte) }  // "HTTP/"
+            byte(major)
+            byte(46)
+            byte(minor)
+        }
+
+        /// A value, with bytes that could end the line written as spaces.
+        mutating func value(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes in
+                guard let source = bytes.baseAddress else { return }
+                let destination = base + count
+                // One branch-free pass to see whether any byte is a control (vectorizes),
+                // then a plain copy; the byte-by-byte repair only for bad values.
+                var invalid: UInt8 = 0
+                for index in 0..<bytes.count {
+                    let byte = source[index]
+                    invalid |= (byte < 0x20 ? 1 : 0) & (byte != HTTPSyntax.tab ? 1 : 0) | (byte == 0x7F ? 1 : 0)
+                }
+                if invalid == 0 {
+                    destination.update(from: source, count: bytes.count)
+                } else {
+                    for index in 0..<bytes.count {
+                        let byte = source[index]
+                        destination[index] = HTTPSyntax.isFieldValueByte(byte) ? byte : HTTPSyntax.space
+                    }
+                }
+                count += bytes.count
+            }
+        }
+
+        /// `name: value CRLF`, or nothing when the name is not a token.
+        mutating func field(_ name: String, _ value: String) {
+            var name = name
+            let written: Bool = name.withUTF8 { bytes in
+                guard let source = bytes.baseAddress, !bytes.isEmpty else { return false }
+                var valid: UInt64 = 1
+                for index in 0..<bytes.count { valid &= HTTPSyntax.tokenBit(source[index]) }
+                guard valid == 1 else { return false }
+                (base + count).update(from: source, count: bytes.count)
+                count += bytes.count
+                return true
+            }
+            guard written else { return }
+            byte(HTTPSyntax.colon)
+            byte(HTTPSyntax.space)
+            self.value(value)
+            crlf()
+        }
     }
 
     /// Appends one chunk (`size CRLF data CRLF`). An empty chunk would end the body, so it writes nothing.

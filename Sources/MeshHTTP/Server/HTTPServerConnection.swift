@@ -271,9 +271,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         let framing = HTTPFraming.prepare(&head, requestMethod: requestHead.method, requestVersion: requestHead.version,
                                           bodyLength: response.trailers.isEmpty ? response.body.count : nil)
         decorate(&head, framing: framing)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(160 + head.headers.count * 32)
-        HTTPSerializer.append(head, to: &bytes)
+        var bytes = HTTPSerializer.serialize(head)
         responseState = .finished
         do {
             switch framing {
