@@ -95,12 +95,19 @@ public enum HTTPSerializer {
             byte(minor)
         }
 
+        /// Calls `body` with the string's UTF-8 bytes in place (a copy only for bridged strings).
+        @inline(__always)
+        func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+            var copy = text
+            return copy.withUTF8(body)
+        }
+
         /// A value, with bytes that could end the line written as spaces.
         mutating func value(_ text: String) {
-            var text = text
-            text.withUTF8 { bytes in
-                guard let source = bytes.baseAddress else { return }
-                let destination = base + count
+            let destination = base + count
+            count += withBytes(text) { bytes in
+                guard let source = bytes.baseAddress else { return 0 }
                 // One branch-free pass to see whether any byte is a control (vectorizes),
                 // then a plain copy; the byte-by-byte repair only for bad values.
                 var invalid: UInt8 = 0
@@ -116,23 +123,23 @@ public enum HTTPSerializer {
                         destination[index] = HTTPSyntax.isFieldValueByte(byte) ? byte : HTTPSyntax.space
                     }
                 }
-                count += bytes.count
+                return bytes.count
             }
         }
 
         /// `name: value CRLF`, or nothing when the name is not a token.
         mutating func field(_ name: String, _ value: String) {
-            var name = name
-            let written: Bool = name.withUTF8 { bytes in
-                guard let source = bytes.baseAddress, !bytes.isEmpty else { return false }
+            let destination = base + count
+            let written = withBytes(name) { bytes -> Int in
+                guard let source = bytes.baseAddress, !bytes.isEmpty else { return 0 }
                 var valid: UInt64 = 1
                 for index in 0..<bytes.count { valid &= HTTPSyntax.tokenBit(source[index]) }
-                guard valid == 1 else { return false }
-                (base + count).update(from: source, count: bytes.count)
-                count += bytes.count
-                return true
+                guard valid == 1 else { return 0 }
+                destination.update(from: source, count: bytes.count)
+                return bytes.count
             }
-            guard written else { return }
+            guard written > 0 else { return }
+            count += written
             byte(HTTPSyntax.colon)
             byte(HTTPSyntax.space)
             self.value(value)

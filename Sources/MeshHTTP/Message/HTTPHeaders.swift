@@ -5,7 +5,17 @@
 /// case (RFC 9110 §5.1). A name may occur several times (`Set-Cookie`); `values(for:)`
 /// returns each field's value as sent, `listValues(for:)` splits comma lists.
 public struct HTTPHeaders: Sendable, Equatable, ExpressibleByDictionaryLiteral, CustomStringConvertible {
-    public typealias Field = (name: String, value: String)
+    /// One field line. A struct, not a tuple: arrays of tuples are destroyed through
+    /// generic runtime calls, which showed up on every request of the server.
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
 
     @usableFromInline var fields: [Field]
     /// Which well-known fields (framing, connection management) are present, one bit
@@ -16,7 +26,7 @@ public struct HTTPHeaders: Sendable, Equatable, ExpressibleByDictionaryLiteral, 
     public init() { fields = [] }
 
     public init(_ fields: [(String, String)]) {
-        self.fields = fields.map { (name: $0.0, value: $0.1) }
+        self.fields = fields.map { Field(name: $0.0, value: $0.1) }
         for field in self.fields { knownPresent |= Self.knownBit(field.name) }
     }
 
@@ -30,7 +40,7 @@ public struct HTTPHeaders: Sendable, Equatable, ExpressibleByDictionaryLiteral, 
     /// Appends a field, keeping any existing ones of the same name.
     public mutating func add(name: String, value: String) {
         knownPresent |= Self.knownBit(name)
-        fields.append((name: name, value: value))
+        fields.append(Field(name: name, value: value))
     }
 
     /// Removes every field named `name` and appends one with `value`.
@@ -166,7 +176,7 @@ extension HTTPHeaders {
     /// Appends a field whose name the caller already classified (the parser does, from bytes).
     mutating func add(name: String, value: String, known: KnownField?) {
         if let known { knownPresent |= known.rawValue }
-        fields.append((name: name, value: value))
+        fields.append(Field(name: name, value: value))
     }
 
     func has(_ known: KnownField) -> Bool { knownPresent & known.rawValue != 0 }
