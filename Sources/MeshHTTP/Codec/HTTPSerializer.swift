@@ -1,3 +1,46 @@
+/// Fields a head gets on its way to the wire beyond (or instead of) its own: what
+/// framing and connection management decided. Known fields in `omitted` are left out
+/// of the head's own fields; the rest are written after them.
+struct HeadAdditions {
+    var omitted: UInt16 = 0
+    var contentLength: Int?
+    var chunked = false
+    var connection: StaticString?
+    var date: String?
+    var server: String?
+
+    /// Bytes the additions take on the wire (an upper bound).
+    var byteCount: Int {
+        var count = 0
+        if contentLength != nil { count += 16 + 20 + 2 }
+        if chunked { count += 28 }
+        if let connection { count += 12 + connection.utf8CodeUnitCount + 2 }
+        if let date { count += 6 + date.utf8.count + 2 }
+        if let server { count += 8 + server.utf8.count + 2 }
+        return count
+    }
+
+    /// Leaves out the head's own fields of these kinds (only those it has).
+    mutating func omit(_ fields: KnownField..., from headers: HTTPHeaders) {
+        for field in fields where headers.has(field) { omitted |= field.rawValue }
+    }
+
+    /// The same change made to a header list (for callers that keep the head).
+    func apply(to headers: inout HTTPHeaders) {
+        for field in [KnownField.contentLength, .transferEncoding, .connection, .date, .server]
+        where omitted & field.rawValue != 0 {
+            headers.remove(field)
+        }
+        if let contentLength {
+            headers.add(name: "Content-Length", value: HTTPSyntax.decimal(contentLength), known: .contentLength)
+        }
+        if chunked { headers.add(name: "Transfer-Encoding", value: "chunked", known: .transferEncoding) }
+        if let connection { headers.add(name: "Connection", value: connection.description, known: .connection) }
+        if let date { headers.add(name: "Date", value: date, known: .date) }
+        if let server { headers.add(name: "Server", value: server, known: .server) }
+    }
+}
+
 /// How the body of a message being written is delimited on the wire.
 public enum HTTPBodyFraming: Sendable, Equatable {
     /// No body bytes at all (HEAD responses, 1xx/204/304, requests without a body).
@@ -52,8 +95,16 @@ public enum HTTPSerializer {
     /// The bytes of a response head, written in one pass into an array of the right size
     /// (the server's hot path: no growth, no per-byte append calls).
     public static func serialize(_ head: HTTPResponseHead) -> [UInt8] {
+        serialize(head, adding: HeadAdditions())
+    }
+
+    static func serialize(_ head: HTTPResponseHead, adding additions: HeadAdditions) -> [UInt8] {
+        let fields = head.headers.fields
         var capacity = 17 + head.status.reasonPhrase.utf8.count
-        for field in head.headers.fields { capacity += field.name.utf8.count + field.value.utf8.count + 4 }
+        for field in fields { capacity += field.name.utf8.count + field.value.utf8.count + 4 }
+        capacity += additions.byteCount
+        // Only look at names when some field must be left out and the head has it.
+        let omitted = additions.omitted & head.headers.knownPresent
         return [UInt8](unsafeUninitializedCapacity: capacity) { out, count in
             var writer = HeadWriter(base: out.baseAddress!)
             writer.version(head.version)
@@ -65,7 +116,11 @@ public enum HTTPSerializer {
             writer.byte(HTTPSyntax.space)
             writer.value(head.status.reasonPhrase)
             writer.crlf()
-            for field in head.headers.fields { writer.field(field.name, field.value) }
+            for field in fields {
+                if omitted != 0 && HTTPHeaders.knownBit(field.name) & omitted != 0 { continue }
+                writer.field(field.name, field.value)
+            }
+            writer.additions(additions)
             writer.crlf()
             count = writer.count
         }
@@ -88,11 +143,43 @@ public enum HTTPSerializer {
         }
 
         mutating func version(_ version: HTTPVersion) {
-            let major = UInt8(48 + min(max(version.major, 0), 9)), minor = UInt8(48 + min(max(version.minor, 0), 9))
-            for byte in [72, 84, 84, 80, 47] as [UInt8] { self.byte(byte) }  // "HTTP/"
-            byte(major)
+            literal("HTTP/")
+            byte(UInt8(48 + min(max(version.major, 0), 9)))
             byte(46)
-            byte(minor)
+            byte(UInt8(48 + min(max(version.minor, 0), 9)))
+        }
+
+        @inline(__always) mutating func literal(_ text: StaticString) {
+            (base + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+            count += text.utf8CodeUnitCount
+        }
+
+        mutating func decimal(_ value: Int) {
+            var digits = max(value, 0), length = 0
+            repeat {
+                base[count + length] = UInt8(48 + digits % 10)
+                digits /= 10
+                length += 1
+            } while digits > 0
+            var digitsView = UnsafeMutableBufferPointer(start: base + count, count: length)
+            digitsView.reverse()
+            count += length
+        }
+
+        mutating func additions(_ additions: HeadAdditions) {
+            if let contentLength = additions.contentLength {
+                literal("Content-Length: ")
+                decimal(contentLength)
+                crlf()
+            }
+            if additions.chunked { literal("Transfer-Encoding: chunked\r\n") }
+            if let connection = additions.connection {
+                literal("Connection: ")
+                literal(connection)
+                crlf()
+            }
+            if let date = additions.date { field("Date", date) }
+            if let server = additions.server { field("Server", server) }
         }
 
         /// Calls `body` with the string's UTF-8 bytes in place (a copy only for bridged strings).
@@ -279,41 +366,52 @@ public enum HTTPFraming {
     ///   for HTTP/1.1 clients, else (HTTP/1.0) ends at close with `Connection: close`.
     public static func prepare(_ head: inout HTTPResponseHead, requestMethod: HTTPMethod,
                                requestVersion: HTTPVersion, bodyLength: Int?) -> HTTPBodyFraming {
-        // Room for what framing and the server add (Content-Length, Date, Connection...).
-        head.headers.fields.reserveCapacity(head.headers.count + 4)
+        let (framing, additions) = decide(head, requestMethod: requestMethod, requestVersion: requestVersion,
+                                          bodyLength: bodyLength)
+        additions.apply(to: &head.headers)
+        return framing
+    }
+
+    /// The decision of `prepare` without touching the head: what framing, and which fields
+    /// to leave out or add when the head is written (`HTTPSerializer.serialize(_:adding:)`).
+    /// The server writes the additions straight into the bytes, so the handler's header
+    /// array is never copied or grown.
+    static func decide(_ head: HTTPResponseHead, requestMethod: HTTPMethod, requestVersion: HTTPVersion,
+                       bodyLength: Int?) -> (HTTPBodyFraming, HeadAdditions) {
+        var additions = HeadAdditions()
+        let headers = head.headers
         let status = head.status
         if status.isInformational || status.code == 204 {
-            head.headers.remove(.contentLength)
-            head.headers.remove(.transferEncoding)
-            return .none
+            additions.omit(.contentLength, .transferEncoding, from: headers)
+            return (.none, additions)
         }
         if status.code == 304 {
-            head.headers.remove(.transferEncoding)
-            return .none
+            additions.omit(.transferEncoding, from: headers)
+            return (.none, additions)
         }
         if requestMethod == .head {
-            if let bodyLength, !head.headers.has(.contentLength), !head.headers.has(.transferEncoding) {
-                head.headers.add(name: "Content-Length", value: HTTPSyntax.decimal(bodyLength), known: .contentLength)
+            if let bodyLength, !headers.has(.contentLength), !headers.has(.transferEncoding) {
+                additions.contentLength = bodyLength
             }
-            return .none
+            return (.none, additions)
         }
         if let bodyLength {
-            head.headers.remove(.transferEncoding)
-            head.headers.replaceOrAdd(.contentLength, name: "Content-Length", value: HTTPSyntax.decimal(bodyLength))
-            return .contentLength(bodyLength)
+            additions.omit(.contentLength, .transferEncoding, from: headers)
+            additions.contentLength = bodyLength
+            return (.contentLength(bodyLength), additions)
         }
-        if !head.headers.has(.transferEncoding),
-           let declared = head.headers.first(.contentLength), let length = Int(declared), length >= 0 {
-            return .contentLength(length)
+        if !headers.has(.transferEncoding),
+           let declared = headers.first(.contentLength), let length = Int(declared), length >= 0 {
+            return (.contentLength(length), additions)
         }
-        head.headers.remove(.contentLength)
+        additions.omit(.contentLength, .transferEncoding, from: headers)
         if requestVersion.keepsAliveByDefault {
-            head.headers.replaceOrAdd(.transferEncoding, name: "Transfer-Encoding", value: "chunked")
-            return .chunked
+            additions.chunked = true
+            return (.chunked, additions)
         }
-        head.headers.remove(.transferEncoding)
-        head.headers.replaceOrAdd(.connection, name: "Connection", value: "close")
-        return .untilClose
+        additions.omit(.connection, from: headers)
+        additions.connection = "close"
+        return (.untilClose, additions)
     }
 
     /// Prepares a request head: a known body length sets Content-Length (left out for an

@@ -261,17 +261,13 @@ public final class HTTPServerConnection: @unchecked Sendable {
     @inline(__always)
     nonisolated(nonsending) private func sendLocked(_ response: HTTPResponse) async throws {
         guard case .notStarted = responseState else { throw HTTPError.invalidState("response already started") }
-        var head = response.head
+        let head = response.head
         if head.status.isInformational && head.status.code != 101 {
             // An interim response (103 Early Hints): the final one still has to come.
-            var bytes: [UInt8] = []
-            HTTPSerializer.append(head, to: &bytes)
-            return try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+            return try await stream.writeHTTP(HTTPSerializer.serialize(head), timeout: configuration.writeTimeout)
         }
-        let framing = HTTPFraming.prepare(&head, requestMethod: requestHead.method, requestVersion: requestHead.version,
-                                          bodyLength: response.trailers.isEmpty ? response.body.count : nil)
-        decorate(&head, framing: framing)
-        var bytes = HTTPSerializer.serialize(head)
+        let (framing, additions) = settle(head, bodyLength: response.trailers.isEmpty ? response.body.count : nil)
+        var bytes = HTTPSerializer.serialize(head, adding: additions)
         responseState = .finished
         do {
             switch framing {
@@ -293,11 +289,8 @@ public final class HTTPServerConnection: @unchecked Sendable {
         try acquireWriter(expected)
         defer { releaseWriter() }
         guard case .notStarted = responseState else { throw HTTPError.invalidState("response already started") }
-        var head = head
-        let framing = HTTPFraming.prepare(&head, requestMethod: requestHead.method, requestVersion: requestHead.version, bodyLength: nil)
-        decorate(&head, framing: framing)
-        var bytes: [UInt8] = []
-        HTTPSerializer.append(head, to: &bytes)
+        let (framing, additions) = settle(head, bodyLength: nil)
+        let bytes = HTTPSerializer.serialize(head, adding: additions)
         responseState = .streaming(framing, written: 0)
         do {
             try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
@@ -371,8 +364,11 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    /// Adds Connection, Date and Server fields, and settles whether the connection stays open.
-    private func decorate(_ head: inout HTTPResponseHead, framing: HTTPBodyFraming) {
+    /// Decides the response's framing and the fields the server adds (Connection, Date,
+    /// Server), and settles whether the connection stays open.
+    private func settle(_ head: HTTPResponseHead, bodyLength: Int?) -> (HTTPBodyFraming, HeadAdditions) {
+        var (framing, additions) = HTTPFraming.decide(head, requestMethod: requestHead.method,
+                                                      requestVersion: requestHead.version, bodyLength: bodyLength)
         let unreadBodyUnwanted = !bodyComplete && requestHead.expectsContinue && !continueSent
         let limitReached = configuration.maxRequestsPerConnection.map { requestsServed + 1 >= $0 } ?? false
         if keepAlive && (framing == .untilClose || unreadBodyUnwanted || limitReached
@@ -380,16 +376,15 @@ public final class HTTPServerConnection: @unchecked Sendable {
             keepAlive = false
         }
         if !keepAlive {
-            head.headers.replaceOrAdd(.connection, name: "Connection", value: "close")
+            additions.omit(.connection, from: head.headers)
+            additions.connection = "close"
         } else if requestHead.version == .http1_0 {
-            head.headers.replaceOrAdd(.connection, name: "Connection", value: "keep-alive")
+            additions.omit(.connection, from: head.headers)
+            additions.connection = "keep-alive"
         }
-        if configuration.sendsDate && !head.headers.has(.date) {
-            head.headers.add(name: "Date", value: currentDate(), known: .date)
-        }
-        if let serverName = configuration.serverName, !head.headers.has(.server) {
-            head.headers.add(name: "Server", value: serverName, known: .server)
-        }
+        if configuration.sendsDate && !head.headers.has(.date) { additions.date = currentDate() }
+        if let serverName = configuration.serverName, !head.headers.has(.server) { additions.server = serverName }
+        return (framing, additions)
     }
 
     private func currentDate() -> String {
