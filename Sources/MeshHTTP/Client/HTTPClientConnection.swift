@@ -120,7 +120,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
         case .chunked, .untilClose:
             requestState = .body(framing, written: 0)
         }
-        try await guarded { try await self.stream.writeHTTP([bytes, firstBody], timeout: self.configuration.writeTimeout) }
+        try await guarded { try await self.stream.writeHTTP(bytes, firstBody, timeout: self.configuration.writeTimeout) }
     }
 
     /// Sends request body bytes (one chunk when chunked).

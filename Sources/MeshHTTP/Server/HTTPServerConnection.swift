@@ -274,7 +274,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
             case .none:
                 try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
             case .contentLength, .untilClose:
-                try await stream.writeHTTP([bytes, response.body], timeout: configuration.writeTimeout)
+                try await stream.writeHTTP(bytes, response.body, timeout: configuration.writeTimeout)
             case .chunked:
                 HTTPSerializer.appendBody(response.body, trailers: response.trailers, framing: .chunked, to: &bytes)
                 try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)

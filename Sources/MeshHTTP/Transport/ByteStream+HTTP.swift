@@ -23,6 +23,17 @@ extension ByteStream {
         }
     }
 
+    /// Writes a head and a body in one gathered write (no array of arrays on the way).
+    @inline(__always)
+    nonisolated(nonsending) func writeHTTP(_ head: [UInt8], _ body: [UInt8], timeout: Duration?) async throws {
+        if body.isEmpty { return try await writeHTTP(head, timeout: timeout) }
+        do {
+            try await write([ByteBuffer(head), ByteBuffer(body)], timeout: timeout)
+        } catch IOError.timedOut {
+            throw HTTPError.timedOut("peer did not take our bytes within \(timeout.map { "\($0)" } ?? "-")")
+        }
+    }
+
     /// Writes several arrays in order, gathered into as few syscalls as the stream can.
     @inline(__always)
     nonisolated(nonsending) func writeHTTP(_ parts: [[UInt8]], timeout: Duration?) async throws {
