@@ -55,7 +55,10 @@ let package = Package(
             dependencies: ["MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
             swiftSettings: strict
         ),
-        .testTarget(name: "MeshModelTests", dependencies: ["MeshModel", "MeshTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "MeshModelTests", dependencies: ["MeshModel", "MeshTestSupport"], exclude: ["Testdata"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MeshControlPlaneTests",
             dependencies: ["MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],

@@ -39,9 +39,6 @@ public protocol ByteStream: AnyObject, Sendable {
 }
 
 extension ByteStream {
-    /// How much a read takes at most when the caller does not say.
-    public static var defaultReadSize: Int { 64 * 1024 }
-
     /// Reads into `buffer` with no timeout; nil at end of stream.
     public func read(into buffer: inout ByteBuffer, maxBytes: Int = 64 * 1024) async throws -> Int? {
         try await read(into: &buffer, maxBytes: maxBytes, timeout: nil)

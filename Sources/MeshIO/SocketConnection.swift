@@ -168,7 +168,7 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
         while !remaining.isEmpty {
             if selectable.isClosed { throw IOError.closed(.write) }
             if selectable.mayWrite {
-                let batch = Array(remaining.prefix(Sockets.maximumChunksPerSend))
+                let batch = remaining.prefix(Sockets.maximumChunksPerSend)
                 let offered = batch.reduce(0) { $0 + $1.count }
                 switch try Sockets.send(selectable.descriptor, chunks: batch) {
                 case .done(var count):

@@ -121,8 +121,14 @@ public enum Sockets {
     /// sendmsg(2) with MSG_NOSIGNAL of several chunks in one call (gathered write).
     /// At most `maximumChunksPerSend` chunks go per call; the count says how far it got.
     public static func send(_ fd: FileDescriptor, chunks: [ArraySlice<UInt8>]) throws -> IOResult<Int> {
-        if chunks.count == 1 { return try send(fd, chunks[0]) }
+        try send(fd, chunks: chunks[...])
+    }
+
+    /// `send(_:chunks:)` for a slice of chunks (what is left after a partial send).
+    public static func send(_ fd: FileDescriptor, chunks: ArraySlice<ArraySlice<UInt8>>) throws -> IOResult<Int> {
+        if chunks.count == 1 { return try send(fd, chunks[chunks.startIndex]) }
         let count = min(chunks.count, maximumChunksPerSend)
+        let first = chunks.startIndex
         let raw = fd.rawValue
         return try withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
             // Pins each chunk's storage in turn (nested), so every pointer is valid during sendmsg.
@@ -133,7 +139,7 @@ public enum Sockets {
                     message.msg_iovlen = count
                     return try Posix.nonBlockingCall("write") { sendmsg(raw, &message, CInt(MSG_NOSIGNAL)) }
                 }
-                return try chunks[index].withUnsafeBytes { bytes in
+                return try chunks[first + index].withUnsafeBytes { bytes in
                     vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
                     return try pin(index + 1)
                 }

@@ -36,7 +36,7 @@ public final class OSThread: @unchecked Sendable {
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { context in
             let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
-            _ = meshlab_set_thread_name(String(start.name.utf8.prefix(15))!)
+            _ = meshlab_set_thread_name(String(decoding: start.name.utf8.prefix(15), as: UTF8.self))
             start.body()
             return nil
         }, start)

@@ -47,7 +47,7 @@ import Testing
             let loop = group.next()
             let matched = try await Task(executorPreference: loop) { () -> Bool in
                 let connection = try await SocketConnection.connect(to: listener.localAddress, on: loop)
-                let chunks = (0..<64).map { ByteBuffer(patternBytes(count: 64 * 1024 + $0, seed: UInt64($0 + 100))) }
+                let chunks = (0..<100).map { ByteBuffer(patternBytes(count: 40 * 1024 + $0, seed: UInt64($0 + 100))) }  // more than one sendmsg takes
                 let expected = chunks.flatMap(\.readableArray)
                 async let sent: Void = connection.write(chunks)
                 let echoed = try await readExactly(connection, count: expected.count)
@@ -200,6 +200,63 @@ import Testing
             for connection in clients + [a, b] { await connection.close() }
             await first.close()
             await second.close()
+        }
+    }
+
+    @Test func zeroTimeoutReadProbesWithoutWaiting() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            var probe = ByteBuffer()
+            // Healthy and idle: nothing to read, so the probe times out at once.
+            await #expect(throws: IOError.timedOut(.read)) { _ = try await client.read(into: &probe, maxBytes: 1, timeout: .zero) }
+            await server.close()
+            // The peer closed: the probe sees end of stream (after the FIN arrives).
+            var result: Int?? = .none
+            for _ in 0..<200 {
+                do {
+                    result = .some(try await client.read(into: &probe, maxBytes: 1, timeout: .zero))
+                    break
+                } catch IOError.timedOut {
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            }
+            #expect(result == .some(nil))
+            await client.close()
+            await listener.close()
+        }
+    }
+
+    @Test func writeTimesOutWhenThePeerDoesNotRead() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted  // never reads
+            let big = ByteBuffer([UInt8](repeating: 7, count: 32 * 1024 * 1024))  // more than both socket buffers hold
+            await #expect(throws: IOError.timedOut(.write)) { try await client.write(big, timeout: .milliseconds(100)) }
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    @Test func closingAConnectionWakesItsBlockedReader() async throws {
+        try await withEventLoopGroup { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            let reader = Task { try await server.read() }
+            try await Task.sleep(for: .milliseconds(10))
+            await server.close()
+            await #expect(throws: IOError.closed(.read)) { _ = try await reader.value }
+            await #expect(throws: IOError.closed(.write)) { try await server.write("late") }
+            await server.close()  // twice: nothing happens
+            await client.close()
+            await listener.close()
         }
     }
 

@@ -84,6 +84,12 @@ extension JSONValue {
 
     public static func writeQuoted(_ s: String, to out: inout String) {
         out += "\""
+        // Most strings need no escaping: append them whole rather than scalar by scalar.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         var run = Substring.UnicodeScalarView()
         for scalar in s.unicodeScalars {
             let escaped: String? =

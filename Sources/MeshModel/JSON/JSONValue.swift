@@ -47,16 +47,49 @@ extension JSONValue {
         return a[index]
     }
 
-    /// The value at `path`, or nil when any step is missing.
+    /// The value at `path`, or nil when any step is missing. Setting creates
+    /// missing objects along the way (not array elements: an index must
+    /// exist); setting nil removes the last member.
     public subscript(path path: FieldPath) -> JSONValue? {
-        var current: JSONValue? = self
-        for component in path.components {
-            switch component {
-            case .field(let name), .mapKey(let name): current = current?[name]
-            case .index(let i): current = current?[i]
+        get {
+            var current: JSONValue? = self
+            for component in path.components {
+                switch component {
+                case .field(let name), .mapKey(let name): current = current?[name]
+                case .index(let i): current = current?[i]
+                }
             }
+            return current
         }
-        return current
+        set { set(newValue, at: path.components[...]) }
+    }
+
+    private mutating func set(_ newValue: JSONValue?, at components: ArraySlice<FieldPath.Component>) {
+        guard let first = components.first else {
+            self = newValue ?? .null
+            return
+        }
+        let rest = components.dropFirst()
+        switch first {
+        case .field(let name), .mapKey(let name):
+            var object = objectValue ?? JSONObject()
+            if rest.isEmpty {
+                object[name] = newValue
+            } else {
+                var child = object[name] ?? .object(JSONObject())
+                child.set(newValue, at: rest)
+                object[name] = child
+            }
+            self = .object(object)
+        case .index(let i):
+            guard case .array(var array) = self, array.indices.contains(i) else { return }
+            if rest.isEmpty {
+                if let newValue { array[i] = newValue } else { array.remove(at: i) }
+            } else {
+                array[i].set(newValue, at: rest)
+            }
+            self = .array(array)
+        }
     }
 
     /// The JSON type name as Kubernetes' validation messages spell it.

@@ -1,1 +1,0 @@
-// Commands live here (issue 2 §7).

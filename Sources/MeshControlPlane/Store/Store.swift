@@ -1,1 +1,0 @@
-// The persistent resource store lives here (issue 2 §5).
