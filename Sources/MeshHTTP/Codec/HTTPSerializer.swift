@@ -98,9 +98,9 @@ public enum HTTPSerializer {
         serialize(head, adding: HeadAdditions())
     }
 
-    static func serialize(_ head: HTTPResponseHead, adding additions: HeadAdditions) -> [UInt8] {
+    static func serialize(_ head: HTTPResponseHead, adding additions: HeadAdditions, reserving extra: Int = 0) -> [UInt8] {
         let fields = head.headers.fields
-        var capacity = 17 + head.status.reasonPhrase.utf8.count
+        var capacity = 17 + head.status.reasonPhrase.utf8.count + extra
         for field in fields { capacity += field.name.utf8.count + field.value.utf8.count + 4 }
         capacity += additions.byteCount
         // Only look at names when some field must be left out and the head has it.

@@ -228,6 +228,8 @@ public final class HTTPServerConnection: @unchecked Sendable {
 
     private static let continueBytes: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
     private static let crlf: [UInt8] = [13, 10]
+    /// Bodies up to this size are copied behind the head and written as one buffer.
+    static let copyBodyLimit = 8 * 1024
 
     // MARK: - Writing
 
@@ -267,14 +269,21 @@ public final class HTTPServerConnection: @unchecked Sendable {
             return try await stream.writeHTTP(HTTPSerializer.serialize(head), timeout: configuration.writeTimeout)
         }
         let (framing, additions) = settle(head, bodyLength: response.trailers.isEmpty ? response.body.count : nil)
-        var bytes = HTTPSerializer.serialize(head, adding: additions)
+        let copiesBody = framing != .none && response.body.count <= Self.copyBodyLimit
+        var bytes = HTTPSerializer.serialize(head, adding: additions, reserving: copiesBody ? response.body.count : 0)
         responseState = .finished
         do {
             switch framing {
             case .none:
                 try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
             case .contentLength, .untilClose:
-                try await stream.writeHTTP(bytes, response.body, timeout: configuration.writeTimeout)
+                if response.body.count <= Self.copyBodyLimit {
+                    // One buffer: a small copy is cheaper than a gathered write's bookkeeping.
+                    bytes.append(contentsOf: response.body)
+                    try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+                } else {
+                    try await stream.writeHTTP(bytes, response.body, timeout: configuration.writeTimeout)
+                }
             case .chunked:
                 HTTPSerializer.appendBody(response.body, trailers: response.trailers, framing: .chunked, to: &bytes)
                 try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
