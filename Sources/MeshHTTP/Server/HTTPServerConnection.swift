@@ -147,6 +147,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
+    @inline(__always)
     nonisolated(nonsending) private func readHead() async throws -> HTTPRequestHead? {
         while true {
             if let part = try parseNext() {
