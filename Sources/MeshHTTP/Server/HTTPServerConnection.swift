@@ -481,9 +481,12 @@ public final class HTTPServerConnection: @unchecked Sendable {
     nonisolated(nonsending) private func lingerIfBodyUnread() async {
         guard !bodyComplete || readFailure != nil, !peerClosed else { return }
         try? await stream.shutdownWrite()
-        var drained = ByteBuffer()
-        while drained.readableBytes < 1 << 20 {
-            guard (try? await stream.readHTTP(into: &drained, timeout: Duration.seconds(2))) == true else { return }
+        var scratch = ByteBuffer()
+        var drained = 0
+        while drained < 1 << 20 {
+            guard (try? await stream.readHTTP(into: &scratch, timeout: Duration.seconds(2))) == true else { return }
+            drained += scratch.readableBytes
+            scratch.clear()
         }
     }
 
