@@ -503,12 +503,12 @@ public final class HTTPServerConnection: @unchecked Sendable {
 }
 
 /// State a server shares with its connections: whether it is shutting down.
-public final class HTTPServerLifecycle: Sendable {
+final class HTTPServerLifecycle: Sendable {
     private let shuttingDown = Atomic<Bool>(false)
 
-    public init() {}
+    init() {}
 
-    public var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
 
     func beginShutdown() { shuttingDown.store(true, ordering: .releasing) }
 }
