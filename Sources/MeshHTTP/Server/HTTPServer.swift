@@ -40,12 +40,10 @@ public final class HTTPServer: Sendable {
                     }
                     throw error
                 }
-                let connection = HTTPServerConnection(stream: stream, configuration: configuration, lifecycle: lifecycle)
-                let id = ObjectIdentifier(connection)
-                connections.withLock { $0[id] = connection }
+                let connection = track(stream)
                 group.addTask(executorPreference: stream.eventLoop) {
                     await connection.run(handler)
-                    self.connections.withLock { _ = $0.removeValue(forKey: id) }
+                    self.untrack(connection)
                 }
             }
         }
@@ -54,11 +52,19 @@ public final class HTTPServer: Sendable {
     /// Serves one already-connected stream (a socket accepted elsewhere, a TLS stream, an
     /// in-memory stream in tests) until it closes. Shutdown applies to it too.
     nonisolated(nonsending) public func serve(stream: any ByteStream, handler: some HTTPHandler) async {
-        let connection = HTTPServerConnection(stream: stream, configuration: configuration, lifecycle: lifecycle)
-        let id = ObjectIdentifier(connection)
-        connections.withLock { $0[id] = connection }
+        let connection = track(stream)
         await connection.run(handler)
-        connections.withLock { _ = $0.removeValue(forKey: id) }
+        untrack(connection)
+    }
+
+    private func track(_ stream: any ByteStream) -> HTTPServerConnection {
+        let connection = HTTPServerConnection(stream: stream, configuration: configuration, lifecycle: lifecycle)
+        connections.withLock { $0[ObjectIdentifier(connection)] = connection }
+        return connection
+    }
+
+    private func untrack(_ connection: HTTPServerConnection) {
+        connections.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(connection)) }
     }
 
     /// Connections open right now.

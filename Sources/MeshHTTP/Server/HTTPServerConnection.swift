@@ -481,9 +481,12 @@ public final class HTTPServerConnection: @unchecked Sendable {
     nonisolated(nonsending) private func lingerIfBodyUnread() async {
         guard !bodyComplete || readFailure != nil, !peerClosed else { return }
         try? await stream.shutdownWrite()
-        var drained = ByteBuffer()
-        while drained.readableBytes < 1 << 20 {
-            guard (try? await stream.readHTTP(into: &drained, timeout: Duration.seconds(2))) == true else { return }
+        var scratch = ByteBuffer()
+        var drained = 0
+        while drained < 1 << 20 {
+            guard (try? await stream.readHTTP(into: &scratch, timeout: Duration.seconds(2))) == true else { return }
+            drained += scratch.readableBytes
+            scratch.clear()
         }
     }
 
@@ -500,12 +503,12 @@ public final class HTTPServerConnection: @unchecked Sendable {
 }
 
 /// State a server shares with its connections: whether it is shutting down.
-public final class HTTPServerLifecycle: Sendable {
+final class HTTPServerLifecycle: Sendable {
     private let shuttingDown = Atomic<Bool>(false)
 
-    public init() {}
+    init() {}
 
-    public var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
 
     func beginShutdown() { shuttingDown.store(true, ordering: .releasing) }
 }

@@ -10,7 +10,7 @@ extension ByteStream {
         do {
             return try await read(into: &buffer, maxBytes: 64 * 1024, timeout: timeout) != nil
         } catch IOError.timedOut {
-            throw HTTPError.timedOut("no bytes from the peer within \(timeout.map { "\($0)" } ?? "-")")
+            throw HTTPError.timedOut("no bytes from the peer within \(Self.describe(timeout))")
         }
     }
 
@@ -19,7 +19,7 @@ extension ByteStream {
         do {
             try await write(ByteBuffer(bytes), timeout: timeout)
         } catch IOError.timedOut {
-            throw HTTPError.timedOut("peer did not take our bytes within \(timeout.map { "\($0)" } ?? "-")")
+            throw Self.writeTimedOut(timeout)
         }
     }
 
@@ -30,7 +30,7 @@ extension ByteStream {
         do {
             try await write([ByteBuffer(head), ByteBuffer(body)], timeout: timeout)
         } catch IOError.timedOut {
-            throw HTTPError.timedOut("peer did not take our bytes within \(timeout.map { "\($0)" } ?? "-")")
+            throw Self.writeTimedOut(timeout)
         }
     }
 
@@ -43,8 +43,14 @@ extension ByteStream {
             for part in parts where !part.isEmpty { buffers.append(ByteBuffer(part)) }
             try await write(buffers, timeout: timeout)
         } catch IOError.timedOut {
-            throw HTTPError.timedOut("peer did not take our bytes within \(timeout.map { "\($0)" } ?? "-")")
+            throw Self.writeTimedOut(timeout)
         }
+    }
+
+    static func describe(_ timeout: Duration?) -> String { timeout.map { "\($0)" } ?? "-" }
+
+    static func writeTimedOut(_ timeout: Duration?) -> HTTPError {
+        HTTPError.timedOut("peer did not take our bytes within \(describe(timeout))")
     }
 
     /// A check without waiting, for a pooled connection before reuse: true when the peer
