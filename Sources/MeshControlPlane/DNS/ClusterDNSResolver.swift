@@ -121,7 +121,7 @@ public struct ClusterDNSResolver: Sendable {
         case ("svc", 2), ("pod", 2):
             return snapshot.namespaces.contains(labels[0]) ? noData(snapshot) : nameError(snapshot)
         case ("svc", 3...5):
-            guard let hits = serviceHits(labels, snapshot) else { return nameError(snapshot) }
+            guard let hits = serviceHits(labels, snapshot, naming: question.type == .srv) else { return nameError(snapshot) }
             return records(for: question, hits, snapshot, depth: depth)
         case ("pod", 3):
             guard snapshot.namespaces.contains(labels[1]), let address = Self.podAddress(labels[0]) else {
@@ -148,8 +148,9 @@ public struct ClusterDNSResolver: Sendable {
     }
 
     /// `[svc, ns, "svc"]`, `[endpoint, svc, ns, "svc"]` or `[_port, _proto, svc, ns, "svc"]`
-    /// (CoreDNS's parse.go); nil when nothing matches (NXDOMAIN).
-    private func serviceHits(_ labels: [String], _ snapshot: ClusterDNSSnapshot) -> [Hit]? {
+    /// (CoreDNS's parse.go); nil when nothing matches (NXDOMAIN). SRV targets are only
+    /// named when `naming` (building names is most of the cost of an A lookup).
+    private func serviceHits(_ labels: [String], _ snapshot: ClusterDNSSnapshot, naming: Bool) -> [Hit]? {
         let count = labels.count
         let key = ClusterDNSSnapshot.ServiceKey(namespace: labels[count - 2], name: labels[count - 3])
         guard let service = snapshot.services[key] else { return nil }
@@ -161,7 +162,7 @@ public struct ClusterDNSResolver: Sendable {
             guard let portFilter else { return true }
             return portFilter.port == port.name && portFilter.proto == port.proto
         }
-        let serviceName = DNSName(labels: ([key.name, key.namespace, "svc"]).map { Array($0.utf8) } + options.zone.labels)
+        let serviceName = naming ? self.serviceName(key) : nil
 
         var hits: [Hit] = []
         switch service.kind {
