@@ -22,7 +22,8 @@ func withDNSServer<T>(
         server = try ClusterDNSServer(address: address, options: options, group: group) { snapshot }
     }
     let token = GracefulShutdownToken()
-    let running = Task { try await token.withCurrent { try await server.run() } }
+    // On an event loop, not the cooperative pool: other tests block its threads at times.
+    let running = Task(executorPreference: group.next()) { try await token.withCurrent { try await server.run() } }
     do {
         let result = try await body(server, group)
         token.trigger()

@@ -94,6 +94,8 @@ public final class ClusterDNSServer: MeshIO.Service, CustomStringConvertible {
     /// Queries answered so far, by transport.
     public var stats: ClusterDNSStats { counters.withLock { $0 } }
 
+    /// Both servers run on their sockets' event loops, so answers never wait for a busy
+    /// cooperative thread pool.
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Part.self) { group in
@@ -101,7 +103,7 @@ public final class ClusterDNSServer: MeshIO.Service, CustomStringConvertible {
                     try await self.serveUDP()
                     return .server
                 }
-                group.addTask {
+                group.addTask(executorPreference: tcp.eventLoop) {
                     try await self.serveTCP()
                     return .server
                 }
