@@ -230,7 +230,7 @@ struct DNSGlibcTests {
             }
             // getaddrinfo (A only): the first search domain answers.
             #expect(sections["reviews"]?.first == "10.96.0.10 STREAM reviews.default.svc.cluster.local")
-            // gethostbyname2: AAAA first (NODATA must not end the search), then A.
+            // getent hosts: gethostbyname2 for AF_INET6 first (our NODATA), then AF_INET.
             #expect(sections["reviews.default"] == ["10.96.0.10 reviews.default.svc.cluster.local"])
             // getaddrinfo AF_UNSPEC: A and AAAA in parallel from one socket.
             #expect(sections["reviews.default.svc"]?.first == "10.96.0.10 STREAM reviews.default.svc.cluster.local")

@@ -39,10 +39,15 @@ func withDNSServer<T>(
 /// Sends `query` over UDP from a fresh socket and waits (at most 5 s) for the reply.
 func udpExchange(_ query: [UInt8], with server: SocketAddress, on loop: EventLoop) async throws -> DNSMessage {
     let client = try UDPSocket.bind(to: .loopback(port: 0), on: loop)
-    defer { Task { await client.close() } }
-    try await client.send(ByteBuffer(query), to: server)
-    let reply = try await client.receive(timeout: .seconds(5))
-    return try DNSMessage(decoding: reply.bytes.readableArray)
+    do {
+        try await client.send(ByteBuffer(query), to: server)
+        let reply = try await client.receive(timeout: .seconds(5))
+        await client.close()
+        return try DNSMessage(decoding: reply.bytes.readableArray)
+    } catch {
+        await client.close()
+        throw error
+    }
 }
 
 @Suite struct DNSServerTests {
@@ -189,8 +194,7 @@ func udpExchange(_ query: [UInt8], with server: SocketAddress, on loop: EventLoo
             _ = feed.snapshot
             let before = feed.rebuildCount
             for index in 0..<20 { try store.create(ClusterDNSFeed.services, service("s\(index)", clusterIP: "10.96.1.\(index)")) }
-            let last = try await eventually { _ in feed.snapshot.serviceCount == 20 }
-            _ = last
+            _ = try await eventually { _ in feed.snapshot.serviceCount == 20 }
             #expect(feed.snapshot.serviceCount == 20)
             #expect(feed.rebuildCount - before < 20)
         }

@@ -173,9 +173,9 @@ private func hex(_ text: String) -> [UInt8] {
 
     @Test(arguments: malformed)
     func malformedMessagesThrowWithAReason(_ text: String, _ reason: DNSWireError.Reason) {
-        #expect(throws: DNSWireError.self) { try DNSMessage(decoding: hex(text)) }
         do {
-            _ = try DNSMessage(decoding: hex(text))
+            let message = try DNSMessage(decoding: hex(text))
+            Issue.record("decoded \(message) from \(text)")
         } catch {
             #expect(error.reason == reason, "\(text)")
         }
