@@ -116,7 +116,7 @@ func udpExchange(_ query: [UInt8], with server: SocketAddress, on loop: EventLoo
     }
 
     @Test func aTakenAddressFailsWhenMadeNotLater() async throws {
-        try await withDNSServer { server, group in
+        _ = try await withDNSServer { server, group in
             #expect(throws: SystemError.self) {
                 _ = try ClusterDNSServer(address: server.localAddress, group: group) { .empty }
             }

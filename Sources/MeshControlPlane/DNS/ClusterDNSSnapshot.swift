@@ -2,12 +2,12 @@ import MeshModel
 import MeshSystem
 
 /// An address that DNS hands out: A or AAAA.
-public enum HostAddress: Hashable, Sendable, CustomStringConvertible {
+enum HostAddress: Hashable, Sendable, CustomStringConvertible {
     case v4(IPv4Address)
     case v6(IPv6Address)
 
     /// Parses either family; nil for anything else ("None", "", a name).
-    public init?(_ text: String) {
+    init?(_ text: String) {
         if let address = IPv4Address(text) {
             self = .v4(address)
         } else if let address = IPv6Address(text) {
@@ -17,7 +17,7 @@ public enum HostAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    var description: String {
         switch self {
         case .v4(let address): address.description
         case .v6(let address): address.description
@@ -26,7 +26,7 @@ public enum HostAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// How CoreDNS names an endpoint without a hostname: `10-44-0-7`, `fd00--7`.
     var dashed: String {
-        description.map { $0 == "." || $0 == ":" ? "-" : $0 }.reduce(into: "") { $0.append($1) }
+        String(description.map { $0 == "." || $0 == ":" ? "-" : $0 })
     }
 }
 
