@@ -119,7 +119,7 @@ import Testing
     }
 
     @Test func ratingsTimeoutLeavesReviewsWithAnErrorPerReviewer() async throws {
-        try await withServedApp(FixedApp(status: .ok, hang: .seconds(5))) { ratings in
+        try await withServedApp(FixedApp(status: .ok, hang: .seconds(1))) { ratings in
             // v3's real timeout is 2.5 s; a short one keeps the test quick.
             try await withServedApp(Self.reviews("v3", ratingsPort: ratings, timeout: .milliseconds(200))) { reviews in
                 let response = try await send(reviews, .get, "/reviews/0")

@@ -28,19 +28,11 @@ private let standardOutputDescriptor = FileDescriptor(owning: 1)
 /// One access-log line per request, in the combined log's spirit:
 /// `2026-03-01T10:00:00Z 10.1.0.7:41234 "GET /productpage HTTP/1.1" 200 5123 12.3ms "curl/8.5.0"`.
 enum AccessLog {
-    static func line(epochSeconds: Int, peer: SocketAddress?, head: HTTPRequestHeadSummary, status: Int, bytes: Int,
+    static func line(epochSeconds: Int, peer: SocketAddress?, requestLine: String, status: Int, bytes: Int,
                      duration: Duration, userAgent: String?) -> String {
-        let peerText = peer.map { "\($0)" } ?? "-"
-        return "\(Timestamp.format(epochSeconds: epochSeconds)) \(peerText) \"\(head.method) \(head.target) \(head.version)\" "
+        "\(Timestamp.format(epochSeconds: epochSeconds)) \(peer.map { "\($0)" } ?? "-") \"\(requestLine)\" "
             + "\(status) \(bytes) \(DurationText.milliseconds(duration)) \"\(userAgent ?? "-")\""
     }
-}
-
-/// The parts of a request line an access log shows.
-struct HTTPRequestHeadSummary {
-    var method: String
-    var target: String
-    var version: String
 }
 
 /// Durations as people read them in logs and pages.

@@ -90,8 +90,7 @@ struct AppHandler: HTTPHandler {
         try await response.send(answer)
         let head = request.head
         log(AccessLog.line(
-            epochSeconds: now(), peer: peer,
-            head: HTTPRequestHeadSummary(method: head.method.rawValue, target: head.target, version: head.version.description),
+            epochSeconds: now(), peer: peer, requestLine: "\(head.method) \(head.target) \(head.version)",
             status: answer.status.code, bytes: head.method == .head ? 0 : answer.body.count,
             duration: ContinuousClock.now - start, userAgent: head.headers["user-agent"]))
     }
