@@ -23,7 +23,7 @@ struct RolloutSimulation {
 
     mutating func run(limit: Int = 100) {
         for _ in 0..<limit {
-            let plan = DeploymentReconciler.plan(deployment, pods: pods, now: controllerNow, suffix: suffixes.next)
+            let plan = DeploymentReconciler.plan(deployment, pods: pods, now: controllerNow)
             if plan.isEmpty {
                 guard let index = pods.firstIndex(where: { !DeploymentReconciler.isReady($0) }) else { return }
                 pods[index] = pods[index].ready()
@@ -34,6 +34,7 @@ struct RolloutSimulation {
             pods.removeAll { gone.contains($0.name) }
             pods += plan.creates.map { pod in
                 var pod = pod.created(at: controllerNow)
+                pod.metadata.name = (pod.metadata.generateName ?? "") + suffixes.next()  // the API's part
                 pod.spec.nodeName = "meshlab"
                 return pod
             }
@@ -59,13 +60,13 @@ func rollingStrategy(surge: JSONValue, unavailable: JSONValue) -> JSONValue {
 
     @Test func createsTheMissingPodsFromTheTemplate() {
         let deployment = makeDeployment(replicas: 3)
-        let plan = DeploymentReconciler.plan(deployment, pods: [], now: controllerNow, suffix: SuffixSequence().next)
+        let plan = DeploymentReconciler.plan(deployment, pods: [], now: controllerNow)
         #expect(plan.creates.count == 3)
         #expect(plan.deletes.isEmpty)
         #expect(plan.startsNewPodSet)
         let hash = DeploymentReconciler.templateHash(deployment.spec.template)
         let pod = plan.creates[0]
-        #expect(pod.name == "web-\(hash)-bbbbc")
+        #expect(pod.metadata.name == nil)  // the API server makes it from generateName
         #expect(pod.metadata.generateName == "web-\(hash)-")
         #expect(pod.metadata.namespace == "default")
         #expect(pod.metadata.labels == ["app": "web", "pod-template-hash": hash])
@@ -79,7 +80,7 @@ func rollingStrategy(surge: JSONValue, unavailable: JSONValue) -> JSONValue {
     @Test func scalesUpWithinTheSurgeAndDownByValue() {
         let up = makeDeployment(replicas: 5)
         let pods = currentPods(up, 3)
-        let grow = DeploymentReconciler.plan(up, pods: pods, now: controllerNow, suffix: SuffixSequence().next)
+        let grow = DeploymentReconciler.plan(up, pods: pods, now: controllerNow)
         #expect(grow.creates.count == 2)
         #expect(!grow.startsNewPodSet)
 
@@ -88,25 +89,25 @@ func rollingStrategy(surge: JSONValue, unavailable: JSONValue) -> JSONValue {
         mixed[1] = mixed[1].ready(false)
         mixed[3] = mixed[3].created(at: controllerNow - 10)
         let down = makeDeployment(replicas: 2)
-        let shrink = DeploymentReconciler.plan(down, pods: mixed, now: controllerNow, suffix: SuffixSequence().next)
+        let shrink = DeploymentReconciler.plan(down, pods: mixed, now: controllerNow)
         #expect(shrink.creates.isEmpty)
         #expect(shrink.deletes.map(\.name) == [mixed[1].name, mixed[3].name])
         #expect(shrink.scalings.map { "\($0.from)->\($0.to)" } == ["4->2"])
 
         let zero = makeDeployment(replicas: 0)
-        #expect(DeploymentReconciler.plan(zero, pods: mixed, now: controllerNow, suffix: SuffixSequence().next).deletes.count == 4)
+        #expect(DeploymentReconciler.plan(zero, pods: mixed, now: controllerNow).deletes.count == 4)
     }
 
     @Test func leavesFinishedPodsOutAndPausedDeploymentsAlone() {
         let deployment = makeDeployment(replicas: 2)
         var pods = currentPods(deployment, 2)
         pods[0].status?.phase = .failed
-        let plan = DeploymentReconciler.plan(deployment, pods: pods, now: controllerNow, suffix: SuffixSequence().next)
+        let plan = DeploymentReconciler.plan(deployment, pods: pods, now: controllerNow)
         #expect(plan.creates.count == 1)
         #expect(plan.deletes.isEmpty)
 
         let paused = makeDeployment(replicas: 5, paused: true)
-        #expect(DeploymentReconciler.plan(paused, pods: pods, now: controllerNow, suffix: SuffixSequence().next).isEmpty)
+        #expect(DeploymentReconciler.plan(paused, pods: pods, now: controllerNow).isEmpty)
     }
 
     // MARK: Rolling update
@@ -172,12 +173,12 @@ func rollingStrategy(surge: JSONValue, unavailable: JSONValue) -> JSONValue {
         old[2] = old[2].ready(false)
         var pods = old + currentPods(v2, 1, ready: false)
         // 5 pods, 3 available, 1 new one not: 5 - 3 (minAvailable) - 1 = 1 may go, and the unready old one goes first.
-        let plan = DeploymentReconciler.plan(v2, pods: pods, now: controllerNow, suffix: SuffixSequence().next)
+        let plan = DeploymentReconciler.plan(v2, pods: pods, now: controllerNow)
         #expect(plan.creates.isEmpty)
         #expect(plan.deletes.map(\.name) == [old[2].name])
         pods.removeAll { $0.name == old[2].name }
         // Now 4 pods: room for one more new pod within the surge.
-        let next = DeploymentReconciler.plan(v2, pods: pods, now: controllerNow, suffix: SuffixSequence().next)
+        let next = DeploymentReconciler.plan(v2, pods: pods, now: controllerNow)
         #expect(next.creates.count == 1)
     }
 
@@ -197,13 +198,13 @@ func rollingStrategy(surge: JSONValue, unavailable: JSONValue) -> JSONValue {
         let v2 = makeDeployment(replicas: 1, image: "nginx:2", minReadySeconds: 30, generation: 2)
         let old = currentPods(v1, 1)
         let fresh = currentPods(v2, 1)[0].ready(since: controllerNow - 10)
-        let waiting = DeploymentReconciler.plan(v2, pods: old + [fresh], now: controllerNow, suffix: SuffixSequence().next)
+        let waiting = DeploymentReconciler.plan(v2, pods: old + [fresh], now: controllerNow)
         #expect(waiting.isEmpty)
         let (status, again) = DeploymentReconciler.status(v2, pods: old + [fresh], now: controllerNow)
         #expect(status.readyReplicas == 2)
         #expect(status.availableReplicas == 1)
         #expect(again == 21)  // ready at now-10, available once more than 30 s have passed
-        let later = DeploymentReconciler.plan(v2, pods: old + [fresh], now: controllerNow + 21, suffix: SuffixSequence().next)
+        let later = DeploymentReconciler.plan(v2, pods: old + [fresh], now: controllerNow + 21)
         #expect(later.deletes.map(\.name) == [old[0].name])
     }
 
@@ -220,9 +221,8 @@ func rollingStrategy(surge: JSONValue, unavailable: JSONValue) -> JSONValue {
 
     @Test func longNamesAreCutAsGenerateNameCutsThem() {
         let deployment = makeDeployment(String(repeating: "x", count: 60))
-        let pod = DeploymentReconciler.newPod(deployment, hash: "5d4b8c9f7", suffix: "abcde")
-        #expect(pod.name.count == 63)
-        #expect(pod.name.hasSuffix("abcde"))
+        let pod = DeploymentReconciler.newPod(deployment, hash: "5d4b8c9f7")
+        #expect(pod.metadata.generateName?.count == 58)  // with 5 random characters, 63
     }
 }
 

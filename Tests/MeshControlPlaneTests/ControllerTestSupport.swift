@@ -35,7 +35,7 @@ func makeDeployment(_ name: String = "web", namespace: String = "default", repli
     return try! ResourceCodec.decode(Deployment.self, from: checked.object!)
 }
 
-/// Sequential 5-character suffixes (`aaaab`, ...) so pod names are predictable.
+/// Sequential 5-character suffixes (`bbbbc`, `bbbbd`, ...) standing in for the names the API makes.
 final class SuffixSequence: Sendable {
     private let counter = Atomic<Int>(0)
     func next() -> String {
@@ -80,7 +80,8 @@ func currentPods(_ deployment: Deployment, _ count: Int, ready: Bool = true, suf
                  created: Int = controllerNow - 1000) -> [Pod] {
     let hash = DeploymentReconciler.templateHash(deployment.spec.template)
     return (0..<count).map { _ in
-        var pod = DeploymentReconciler.newPod(deployment, hash: hash, suffix: suffixes.next()).created(at: created)
+        var pod = DeploymentReconciler.newPod(deployment, hash: hash).created(at: created)
+        pod.metadata.name = (pod.metadata.generateName ?? "") + suffixes.next()
         pod.spec.nodeName = "meshlab"
         pod.metadata.uid = "uid-" + (pod.metadata.name ?? "")
         return ready ? pod.ready() : pod

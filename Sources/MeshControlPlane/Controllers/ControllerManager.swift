@@ -1,25 +1,20 @@
 import MeshIO
 import MeshModel
 
-/// Settings of the controllers; the defaults suit the daemon, tests pin
-/// the clock and the random pod-name suffixes.
+/// Settings of the controllers; the defaults suit the daemon, tests pin the clock.
 public struct ControllerOptions: Sendable {
     /// How long a changed object waits before its controller syncs it.
     public var debounce: Duration
     /// Seconds since the epoch (timestamps, minReadySeconds, deadlines).
     public var now: @Sendable () -> Int
-    /// The random end of new pod names.
-    public var podNameSuffix: @Sendable () -> String
     /// How long Events live after they last happened (the apiserver's `--event-ttl`, 1h).
     public var eventTTL: Int
     public var log: @Sendable (String) -> Void
 
     public init(debounce: Duration = .milliseconds(5), now: @escaping @Sendable () -> Int = { Timestamp.now() },
-                podNameSuffix: (@Sendable () -> String)? = nil,
                 eventTTL: Int = 3600, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.debounce = debounce
         self.now = now
-        self.podNameSuffix = podNameSuffix ?? { NameGenerator.suffix() }
         self.eventTTL = eventTTL
         self.log = log
     }
@@ -40,8 +35,7 @@ public struct ControllerManager: MeshIO.Service {
             EventRecorder(api: api, component: component, now: options.now, log: log)
         }
         let controllers: [any Controller] = [
-            DeploymentController(api: api, recorder: recorder("deployment-controller"), now: options.now,
-                                 suffix: options.podNameSuffix, log: log),
+            DeploymentController(api: api, recorder: recorder("deployment-controller"), now: options.now, log: log),
             EndpointsController(api: api, log: log),
             ServiceAccountController(api: api),
             GarbageCollector(api: api, resources: server.options.resources.map(\.descriptor)),

@@ -9,7 +9,6 @@ struct DeploymentController: Controller {
     let api: LocalAPI
     let recorder: EventRecorder
     let now: @Sendable () -> Int
-    let suffix: @Sendable () -> String
     let log: @Sendable (String) -> Void
 
     static let deployments = GroupResource(group: "apps", resource: "deployments")
@@ -50,7 +49,7 @@ struct DeploymentController: Controller {
             return try? ResourceCodec.decode(Pod.self, from: pod)
         }
         let time = now()
-        let plan = DeploymentReconciler.plan(deployment, pods: pods, now: time, suffix: suffix)
+        let plan = DeploymentReconciler.plan(deployment, pods: pods, now: time)
         for scaling in plan.scalings {
             await recorder.record(object, reason: "ScalingReplicaSet", message: scaling.message)
         }
@@ -74,7 +73,8 @@ struct DeploymentController: Controller {
                 let stored = try await api.create(Pod.descriptor, ResourceCodec.encode(pod))
                 pods.append((try? ResourceCodec.decode(Pod.self, from: stored)) ?? pod)
                 created += 1
-                await recorder.record(object, reason: "SuccessfulCreate", message: "Created pod: \(pod.metadata.name ?? "")")
+                let name = stored["metadata"]?["name"]?.stringValue ?? ""
+                await recorder.record(object, reason: "SuccessfulCreate", message: "Created pod: \(name)")
             } catch {
                 // As the ReplicaSet controller does, stop at the first failure: the rest would fail alike.
                 await recorder.record(object, type: Event.warning, reason: "FailedCreate", message: "Error creating: \(error.message)")

@@ -67,12 +67,14 @@ enum DeploymentReconciler {
     }
 
     /// A pod of the current template: the template's labels plus
-    /// `pod-template-hash`, its annotations and spec, owned by the Deployment.
-    static func newPod(_ deployment: Deployment, hash: String, suffix: String) -> Pod {
+    /// `pod-template-hash`, its annotations and spec, owned by the
+    /// Deployment. Like the ReplicaSet controller's pods it has only a
+    /// `generateName` (`web-5d4b8c9f7-`): the API server picks the name.
+    static func newPod(_ deployment: Deployment, hash: String) -> Pod {
         let template = deployment.spec.template
         // SimpleNameGenerator: the prefix is cut so that prefix + 5 characters fits 63.
         let prefix = String((podSetName(deployment, hash: hash) + "-").prefix(58))
-        var metadata = ObjectMeta(name: prefix + suffix, namespace: deployment.metadata.namespace,
+        var metadata = ObjectMeta(namespace: deployment.metadata.namespace,
                                   labels: (template.metadata?.labels ?? [:]).merging([hashLabel: hash]) { _, new in new },
                                   annotations: template.metadata?.annotations)
         metadata.generateName = prefix
@@ -175,9 +177,8 @@ enum DeploymentReconciler {
     /// update); delete every old pod, then scale the current set (Recreate).
     /// A paused Deployment is left as it is.
     ///
-    /// `pods` are the active and inactive pods the Deployment controls;
-    /// `suffix` makes the random 5-character end of new pod names.
-    static func plan(_ deployment: Deployment, pods: [Pod], now: Int, suffix: () -> String) -> Plan {
+    /// `pods` are the active and inactive pods the Deployment controls.
+    static func plan(_ deployment: Deployment, pods: [Pod], now: Int) -> Plan {
         guard deployment.spec.paused != true else { return Plan() }
         let hash = templateHash(deployment.spec.template, collisionCount: deployment.status?.collisionCount)
         let active = pods.filter(isActive)
@@ -186,16 +187,10 @@ enum DeploymentReconciler {
         let desired = Int(deployment.spec.replicas ?? 1)
         let minReady = Int(deployment.spec.minReadySeconds ?? 0)
         var plan = Plan()
-        var usedNames = Set(pods.compactMap(\.metadata.name))
 
         func scaleCurrent(to target: Int) {
             if target > current.count {
-                for _ in current.count..<target {
-                    var pod = newPod(deployment, hash: hash, suffix: suffix())
-                    while usedNames.contains(pod.metadata.name ?? "") { pod = newPod(deployment, hash: hash, suffix: suffix()) }
-                    usedNames.insert(pod.metadata.name ?? "")
-                    plan.creates.append(pod)
-                }
+                plan.creates = Array(repeating: newPod(deployment, hash: hash), count: target - current.count)
                 plan.startsNewPodSet = current.isEmpty
             } else if target < current.count {
                 plan.deletes += deletionOrder(current).prefix(current.count - target)
