@@ -32,7 +32,7 @@ public final class NamespaceThread: Sendable {
     private final class Queue: Sendable {
         let state = Mutex(State())
         /// Counts queued jobs; the thread sleeps on it (a POSIX semaphore: no busy wait, no pipe).
-        let semaphore = Semaphore()
+        let semaphore = PosixSemaphore()
     }
 
     private let queue = Queue()
@@ -40,7 +40,7 @@ public final class NamespaceThread: Sendable {
     public init(name: String) throws {
         let queue = self.queue
         let home = Mutex<Result<FileDescriptor, SystemError>?>(nil)
-        let started = Semaphore()
+        let started = PosixSemaphore()
         _ = try OSThread(name: name) {
             let state = queue
             let opened = Result { () throws(SystemError) in try Namespaces.openCurrent(.network) }
@@ -79,7 +79,7 @@ public final class NamespaceThread: Sendable {
     /// `run` for synchronous callers (a launcher before its event loop
     /// exists): blocks the calling thread until the job is done.
     public func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
-        let done = Semaphore()
+        let done = PosixSemaphore()
         let outcome = Mutex<Result<T, any Error>?>(nil)
         submit { result in
             outcome.withLock { $0 = result }
@@ -108,7 +108,7 @@ public final class NamespaceThread: Sendable {
 }
 
 /// A POSIX semaphore (sem_init/sem_wait/sem_post) on the heap.
-final class Semaphore: @unchecked Sendable {
+private final class PosixSemaphore: @unchecked Sendable {
     private let pointer: UnsafeMutablePointer<sem_t>
 
     init(value: UInt32 = 0) {

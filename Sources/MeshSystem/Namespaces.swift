@@ -56,7 +56,7 @@ public enum Namespaces {
     /// /proc/PID/ns/net). Expect ENOENT (no such file), EINVAL (not a
     /// namespace of that kind, or a mount namespace from a threaded process), EPERM.
     public static func enter(_ path: String, kind: NamespaceKind) throws(SystemError) {
-        let fd = try Posix.call("open(\(path))") { open(path, O_RDONLY | O_CLOEXEC) }
+        let fd = try Posix.call("setns(\(path)): open") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { _ = Glibc.close(fd) }
         _ = try Posix.call("setns(\(path))") { meshlab_setns(fd, kind.flag) }
     }

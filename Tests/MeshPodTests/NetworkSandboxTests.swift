@@ -59,10 +59,20 @@ struct NetworkSandboxTests {
             #expect(!lab.namespaceNames.contains(lab.configuration.podNamespaceName(a.pod)))
             #expect(try Files.kind(of: a.directory) == nil)
             #expect(await lab.sandboxes.sandboxes().map(\.pod) == [b.pod])
-            let links = try TestLab.enter(EnterRequest(networkNamespace: lab.node.namespacePath, program: "ip",
-                                                       arguments: ["-o", "link", "show"]))
-            #expect(!links.stdout.contains(LabNetworkConfiguration.nodeInterfaceName(a.pod)))
-            #expect(links.stdout.contains(LabNetworkConfiguration.nodeInterfaceName(b.pod)))
+            // The node's end of a's pair goes with a's netns, in the background.
+            func nodeLinks() throws -> String {
+                try TestLab.enter(EnterRequest(networkNamespace: lab.node.namespacePath, program: "ip", arguments: ["-o", "link", "show"])).stdout
+            }
+            try await NetworkServiceProxyTests.eventually("a's node end is gone") {
+                (try? nodeLinks().contains(LabNetworkConfiguration.nodeInterfaceName(a.pod))) == false
+            }
+            #expect(try nodeLinks().contains(LabNetworkConfiguration.nodeInterfaceName(b.pod)))
+
+            // The same pod again at once (its old pair may still be on its way out): a whole new sandbox.
+            let again = try await lab.sandboxes.create(for: a.pod)
+            #expect(again.ip != a.ip)
+            try await lab.sandboxes.destroy(a.pod)
+            _ = try await lab.sandboxes.create(for: a.pod)
         }
     }
 

@@ -207,7 +207,16 @@ public actor NetworkSandboxProvider: PodSandboxProvider {
                 defer { podSocket.close() }
                 let podNamespace = try Namespaces.openCurrent(.network)
                 defer { try? podNamespace.close() }
-                try node.socket.send([requests.vethPair(podNamespaceDescriptor: podNamespace.rawValue)])
+                let veth = requests.vethPair(podNamespaceDescriptor: podNamespace.rawValue)
+                do {
+                    try node.socket.send([veth])
+                } catch let error as NetlinkSocket.RequestError where error.errno == 17 {  // EEXIST
+                    // The node end of this pod's previous pair, its netns not yet gone: clear it and go on.
+                    do {
+                        try node.socket.send([RouteMessages.deleteLink(name: record.nodeInterface)])
+                    } catch let error as NetlinkSocket.RequestError where error.errno == 19 {}  // ENODEV: gone meanwhile
+                    try node.socket.send([veth])
+                }
                 let replies = try podSocket.send(requests.podLinks())
                 guard let index = replies.compactMap(RouteMessages.interfaceIndex(in:)).first else {
                     throw Failure.incomplete("RTM_GETLINK eth0 in \(record.namespaceName): no answer")
@@ -245,22 +254,18 @@ public actor NetworkSandboxProvider: PodSandboxProvider {
         }
     }
 
-    /// Removes what `record` names (processes in its netns, the node's end of
-    /// its veth, the netns) and the pod's folder. Safe on half-made or
-    /// missing sandboxes.
+    /// Removes what `record` names (processes in its netns, the netns) and
+    /// the pod's folder. Safe on half-made or missing sandboxes.
+    ///
+    /// The veth pair is not deleted one end at a time: RTM_DELLINK waits for
+    /// an RCU grace period (~15 ms here, half of a pod's teardown), while
+    /// unpinning the netns lets the kernel destroy the pair with it in the
+    /// background. `make` clears a node end that is still there.
     private func remove(record: SandboxRecord?, directory: String) async throws {
         var firstError: (any Error)?
         if let record {
             let path = configuration.namespaceDirectory + "/" + record.namespaceName
             do { try await LabSweep.killProcesses(inNamespaces: [path], grace: .zero) } catch { firstError = firstError ?? error }
-            if let node = try? await nodeLinks() {
-                do {
-                    try node.socket.send([RouteMessages.deleteLink(name: record.nodeInterface)])
-                } catch let error as NetlinkSocket.RequestError where error.errno == 19 {  // ENODEV: gone already
-                } catch {
-                    firstError = firstError ?? error
-                }
-            }
             do { try NamedNetworkNamespaces.remove(path) } catch { firstError = firstError ?? error }
         }
         do { try Files.removeTree(directory) } catch { firstError = firstError ?? error }
