@@ -59,7 +59,8 @@ final class FakeServiceAPI: Sendable {
 
     private func notify(_ plural: String, _ change: (inout State) -> (String, JSONValue)?) {
         let (line, watchers) = state.withLock { state -> ([UInt8]?, [AsyncStream<[UInt8]>.Continuation]) in
-            guard var (type, object) = change(&state) else { return (nil, []) }
+            guard let (type, changed) = change(&state) else { return (nil, []) }
+            var object = changed
             state.revision += 1
             if case .object(var fields) = object, case .object(var metadata)? = fields["metadata"] {
                 metadata["resourceVersion"] = .string(String(state.revision))

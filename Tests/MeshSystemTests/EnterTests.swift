@@ -96,7 +96,7 @@ import Testing
     @Test(.enabled(if: NamespaceTestSupport.available, "\(NamespaceTestSupport.unavailableReason ?? "")"))
     func runsInsideThePodsNamespacesAsItsUser() throws {
         let netns = try NamespaceTestSupport.makeNamespace()
-        defer { try? NamedNetworkNamespaces.remove(netns) }
+        defer { _ = try? NamedNetworkNamespaces.remove(netns) }
         let scratch = try Files.makeTemporaryDirectory(prefix: "mlt-enter")
         defer { try? Files.removeTree(scratch) }
         try Files.setMode(scratch, 0o755)

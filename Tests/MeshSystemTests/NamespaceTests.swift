@@ -44,7 +44,7 @@ struct NamespaceTests {
         #expect(home == (try Namespaces.id(ofFile: "/proc/self/ns/net")))
 
         let path = NamedNetworkNamespaces.defaultDirectory + "/" + NamespaceTestSupport.uniquePrefix()
-        defer { try? NamedNetworkNamespaces.remove(path) }
+        defer { _ = try? NamedNetworkNamespaces.remove(path) }
         let inside = try await NamespaceThread.shared.run { () throws -> NamespaceID in
             try NamedNetworkNamespaces.create(pinnedAt: path)
             return try Namespaces.current(.network)
@@ -69,7 +69,7 @@ struct NamespaceTests {
 
     @Test func netlinkSocketAnswersInItsNamespace() async throws {
         let path = try NamespaceTestSupport.makeNamespace()
-        defer { try? NamedNetworkNamespaces.remove(path) }
+        defer { _ = try? NamedNetworkNamespaces.remove(path) }
         let socket = try await NamespaceThread.shared.run { () throws -> NetlinkSocket in
             try Namespaces.enter(path, kind: .network)
             return try NetlinkSocket()
@@ -98,7 +98,7 @@ struct NamespaceTests {
 
     @Test func processesAreFoundByNamespace() throws {
         let path = try NamespaceTestSupport.makeNamespace()
-        defer { try? NamedNetworkNamespaces.remove(path) }
+        defer { _ = try? NamedNetworkNamespaces.remove(path) }
         let id = try Namespaces.id(ofFile: path)
         #expect(Namespaces.processes(inNetworkNamespaces: [id]).isEmpty)
         var spawn = SpawnConfiguration(executable: "nsenter", arguments: ["--net=\(path)", "sleep", "30"])
