@@ -24,12 +24,6 @@ public struct RandomSource: Sendable {
     /// A double in [0, 1).
     public func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
-    /// An integer in 0..<bound (bound > 0).
-    public func below(_ bound: Int) -> Int {
-        var generator = SplitMix64(seed: next())
-        return Int.random(in: 0..<bound, using: &generator)
-    }
-
     /// `count` bytes.
     public func bytes(_ count: Int) -> [UInt8] {
         var out = [UInt8]()
