@@ -8,7 +8,15 @@ import Glibc
 
 /// How a client reaches the API: it opens HTTP connections.
 public protocol APITransport: Sendable {
-    func connect() async throws -> HTTPClientConnection
+    /// A new connection whose reads wait at most `readTimeout` for the server.
+    func connect(readTimeout: Duration) async throws -> HTTPClientConnection
+}
+
+extension APITransport {
+    /// A connection for whole requests: the server answers within 30 s.
+    public func connect() async throws -> HTTPClientConnection {
+        try await connect(readTimeout: .seconds(30))
+    }
 }
 
 /// The running lab's API over the unix socket in its state directory, which
@@ -18,10 +26,10 @@ public struct UnixSocketTransport: APITransport {
 
     public init(socketPath: String) { self.socketPath = socketPath }
 
-    public func connect() async throws -> HTTPClientConnection {
+    public func connect(readTimeout: Duration) async throws -> HTTPClientConnection {
         let stream = try await SocketConnection.connect(
             to: .unix(path: socketPath), timeout: .seconds(5), on: EventLoopGroup.shared.next())
-        return HTTPClientConnection(stream: stream)
+        return HTTPClientConnection(stream: stream, configuration: HTTPClientConfiguration(readTimeout: readTimeout))
     }
 }
 
@@ -38,11 +46,11 @@ public struct InProcessTransport: APITransport {
         self.server = server
     }
 
-    public func connect() async throws -> HTTPClientConnection {
+    public func connect(readTimeout: Duration) async throws -> HTTPClientConnection {
         let (client, serverSide) = InMemoryStream.pair()
         let server = server
         let handler = handler
         Task { await server.serve(stream: serverSide, handler: handler) }
-        return HTTPClientConnection(stream: client)
+        return HTTPClientConnection(stream: client, configuration: HTTPClientConfiguration(readTimeout: readTimeout))
     }
 }

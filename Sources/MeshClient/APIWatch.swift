@@ -14,6 +14,12 @@ public struct APIWatchEvent: Sendable, Equatable {
 }
 
 extension APIClient {
+    /// How long a watch may stay quiet: a watch on objects that rarely
+    /// change sends nothing for long stretches, and the server itself ends
+    /// watches before this (see the API's watch timeout), so a reader never
+    /// gives up on a healthy stream.
+    public static let watchReadTimeout: Duration = .seconds(3 * 3600)
+
     /// Watches a collection (`path` without the `watch` parameter, with any
     /// others such as `labelSelector` or `resourceVersion`). The stream ends
     /// when the server ends the watch; stopping iteration closes the connection.
@@ -24,7 +30,7 @@ extension APIClient {
             let task = Task {
                 var connection: HTTPClientConnection?
                 do {
-                    let http = try await transport.connect()
+                    let http = try await transport.connect(readTimeout: Self.watchReadTimeout)
                     connection = http
                     try await http.writeRequestHead(
                         HTTPRequestHead(method: .get, target: target,
