@@ -151,7 +151,7 @@ func configMap(_ name: String, labels: JSONValue = [:], data: JSONValue = ["k": 
         #expect(reply.message.hasPrefix(#"VirtualService.networking.istio.io "reviews" is invalid: "#))
         let fields = reply.body["details"]?["causes"]?.arrayValue?.compactMap { $0["field"]?.stringValue } ?? []
         #expect(fields.contains("spec.http[0].route[1].weight"))
-        #expect(api.store.stats().objects == 1)  // only the namespace
+        #expect(api.store.stats().objects == 2)  // only the namespace and its default ServiceAccount
     }
 
     @Test func unknownFieldsWarnOrFailByFieldValidation() async {

@@ -12,14 +12,25 @@ public struct APIServerOptions: Sendable {
     public var resources: [RegisteredResource]
     /// Seconds since the epoch, for the AGE column of Table responses.
     public var now: @Sendable () -> Int
+    /// Where Service ClusterIPs come from (the apiserver's `--service-cluster-ip-range`).
+    public var serviceCIDR: IPv4CIDR
+    /// The node every pod is bound to: the lab has one, and no scheduler.
+    public var nodeName: String
+
+    public static let defaultServiceCIDR = IPv4CIDR("10.96.0.0/16")!
+    public static let defaultNodeName = "meshlab"
 
     public init(serverAddress: String = "127.0.0.1:15080", maxBodyBytes: Int = 3 << 20,
                 resources: [RegisteredResource] = ResourceRegistry.all,
-                now: @escaping @Sendable () -> Int = { Int(Timestamp.now()) }) {
+                now: @escaping @Sendable () -> Int = { Int(Timestamp.now()) },
+                serviceCIDR: IPv4CIDR = APIServerOptions.defaultServiceCIDR,
+                nodeName: String = APIServerOptions.defaultNodeName) {
         self.serverAddress = serverAddress
         self.maxBodyBytes = maxBodyBytes
         self.resources = resources
         self.now = now
+        self.serviceCIDR = serviceCIDR
+        self.nodeName = nodeName
     }
 }
 
@@ -32,14 +43,18 @@ public struct APIServerOptions: Sendable {
 public final class APIServer: HTTPHandler, Sendable {
     public let store: ResourceStore
     let options: APIServerOptions
+    /// Per-kind create, update and delete rules (ClusterIPs, pod binding, immutable fields).
+    let strategies: ResourceStrategies
     private let ready = Atomic<Bool>(false)
 
     /// Namespaces the apiserver refuses to delete.
     static let protectedNamespaces: Set<String> = ["default", "kube-system", "kube-public"]
 
+    /// Builds the server over `store`; the ClusterIP pool is read from the services stored there.
     public init(store: ResourceStore, options: APIServerOptions = APIServerOptions()) {
         self.store = store
         self.options = options
+        strategies = ResourceStrategies(store: store, options: options)
     }
 
     /// Whether `/readyz` answers ok: set once the daemon has finished starting.
@@ -116,8 +131,11 @@ public final class APIServer: HTTPHandler, Sendable {
             throw StatusObject.pathNotFound(path.plural)
         }
         if !registered.descriptor.namespaced && path.namespace != nil { throw StatusObject.pathNotFound(path.plural) }
-        if let sub = path.subresource, sub != "status" || !registered.descriptor.hasStatus {
-            throw StatusObject.pathNotFound(sub)
+        switch path.subresource {
+        case nil: break
+        case "status" where registered.descriptor.hasStatus: break
+        case "scale" where ScaleSubresource.serves(registered.descriptor): break
+        case let sub?: throw StatusObject.pathNotFound(sub)
         }
         return registered
     }

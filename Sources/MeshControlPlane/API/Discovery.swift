@@ -48,10 +48,19 @@ public enum Discovery {
             ]
             if !d.shortNames.isEmpty { entry["shortNames"] = .array(d.shortNames.map(JSONValue.string)) }
             entries.append(.object(entry))
-            entries.append([
-                "name": .string("\(d.plural)/status"), "singularName": "", "namespaced": .bool(d.namespaced),
-                "kind": .string(d.kind), "verbs": ["get", "patch", "update"],
-            ])
+            if d.hasStatus {
+                entries.append([
+                    "name": .string("\(d.plural)/status"), "singularName": "", "namespaced": .bool(d.namespaced),
+                    "kind": .string(d.kind), "verbs": ["get", "patch", "update"],
+                ])
+            }
+            if ScaleSubresource.serves(d) {
+                // kubectl scale finds the Scale kind and its group here.
+                entries.append([
+                    "name": .string("\(d.plural)/scale"), "singularName": "", "namespaced": .bool(d.namespaced),
+                    "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"],
+                ])
+            }
         }
         return [
             "kind": "APIResourceList", "apiVersion": "v1",

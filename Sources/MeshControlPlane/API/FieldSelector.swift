@@ -14,6 +14,17 @@ struct FieldSelector: Sendable {
     /// Fields any kind can be selected by; Pods add a few, as in Kubernetes.
     static let commonFields: Set<String> = ["metadata.name", "metadata.namespace"]
     static let podFields: Set<String> = ["status.phase", "status.podIP", "spec.nodeName", "spec.serviceAccountName"]
+    /// What `kubectl describe` selects events by; `source` is `source.component`.
+    static let eventFields: Set<String> = [
+        "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+        "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+        "reportingComponent", "source", "type",
+    ]
+
+    static func supports(_ field: String, kind: String) -> Bool {
+        commonFields.contains(field) || (kind == "Pod" && podFields.contains(field))
+            || (kind == "Event" && eventFields.contains(field))
+    }
 
     init(parsing text: String, kind: String) throws(StatusObject) {
         var requirements: [Requirement] = []
@@ -29,10 +40,11 @@ struct FieldSelector: Sendable {
                 throw .badRequest("invalid field selector \"\(term)\": expected field=value or field!=value")
             }
             let name = String(field)
-            guard Self.commonFields.contains(name) || (kind == "Pod" && Self.podFields.contains(name)) else {
+            guard Self.supports(name, kind: kind) else {
                 throw .badRequest("field label not supported: \(name)")
             }
-            requirements.append(Requirement(field: FieldPath(parsing: name), value: String(value), equal: equal))
+            let path = kind == "Event" && name == "source" ? "source.component" : name
+            requirements.append(Requirement(field: FieldPath(parsing: path), value: String(value), equal: equal))
         }
         self.requirements = requirements
     }

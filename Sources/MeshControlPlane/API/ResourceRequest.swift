@@ -15,6 +15,7 @@ struct ResourceRequest {
 
     func respond() async throws(StatusObject) -> HTTPResponse {
         let registered = try server.resource(for: path)
+        if path.subresource == "scale", let name = path.name { return try scale(registered, name: name) }
         switch (request.method, path.name) {
         case (.get, nil): return try list(registered)
         case (.get, let name?): return try get(registered, name: name)
@@ -68,11 +69,15 @@ struct ResourceRequest {
             object[path: "metadata.name"] = .string(prefix + NameGenerator.suffix())
         }
         if descriptor.hasStatus { object["status"] = Self.initialStatus(descriptor) }
-        let (admitted, warnings) = try admit(object, registered)
+        var (admitted, warnings) = try admit(object, registered)
+        let strategy = server.strategies[descriptor]
+        try strategy.beforeCreate(&admitted)
+        var stored: JSONValue?
+        defer { strategy.afterCreate(admitted, stored: stored != nil) }
         if isDryRun { return APIServer.reply(json: present(admitted, descriptor), status: .created, warnings: warnings) }
         do {
-            let stored = try store.create(groupResource(descriptor), admitted, namespaceMustExist: descriptor.namespaced)
-            return APIServer.reply(json: present(stored, descriptor), status: .created, warnings: warnings)
+            stored = try store.create(groupResource(descriptor), admitted, namespaceMustExist: descriptor.namespaced)
+            return APIServer.reply(json: present(stored!, descriptor), status: .created, warnings: warnings)
         } catch {
             throw StatusObject(error, descriptor: descriptor)
         }
@@ -96,39 +101,66 @@ struct ResourceRequest {
     }
 
     func patch(_ registered: RegisteredResource, name: String) throws(StatusObject) -> HTTPResponse {
+        try write(registered, name: name, change: try patchFunction())
+    }
+
+    /// The request's patch as a function from the current object to the
+    /// patched one. Unless the patch itself names a resourceVersion, the
+    /// result carries none, so that a write racing another is retried
+    /// rather than refused.
+    func patchFunction() throws(StatusObject) -> (JSONValue) throws(StatusObject) -> JSONValue {
         let type = try RequestBody.patchType(request)
         let document = try RequestBody.json(request.body)
         let patch: JSONPatch?
+        let pins: Bool
         switch type {
         case .merge:
             patch = nil
+            pins = document["metadata"]?["resourceVersion"] != nil
         case .json:
             do throws(JSONPatch.Failure) {
                 patch = try JSONPatch(json: document)
             } catch {
                 throw StatusObject.badRequest(error.description)
             }
+            pins = (document.arrayValue ?? []).contains { $0["path"]?.stringValue == "/metadata/resourceVersion" }
         }
-        return try write(registered, name: name) { (current) throws(StatusObject) in
+        return { (current) throws(StatusObject) in
+            var patched: JSONValue
             if let patch {
                 do throws(JSONPatch.Failure) {
-                    return try patch.apply(to: current)
+                    patched = try patch.apply(to: current)
                 } catch {
                     throw StatusObject(code: 422, reason: .invalid, message: error.description)
                 }
+            } else {
+                patched = applyMergePatch(document, to: current)
             }
-            return applyMergePatch(document, to: current)
+            if !pins && patched["metadata"]?["resourceVersion"] == current["metadata"]?["resourceVersion"] {
+                patched[path: "metadata.resourceVersion"] = nil
+            }
+            return patched
         }
     }
 
-    /// Read-modify-write for PUT and PATCH: `change` turns the current object
-    /// into the requested one; status and metadata rules are applied, the
-    /// result admitted and stored if nobody wrote in between (retried if
-    /// someone did, unless the request named the resourceVersion it expects).
     func write(_ registered: RegisteredResource, name: String,
                change: (JSONValue) throws(StatusObject) -> JSONValue) throws(StatusObject) -> HTTPResponse
     {
+        let (stored, warnings) = try writeObject(registered, name: name, change: change)
+        return APIServer.reply(json: present(stored, registered.descriptor), warnings: warnings)
+    }
+
+    /// Read-modify-write for PUT, PATCH and `/scale`: `change` turns the
+    /// current object into the requested one; status and metadata rules and
+    /// the kind's strategy are applied, the result admitted and stored if
+    /// nobody wrote in between (retried if someone did, unless the request
+    /// named the resourceVersion it expects). Returns the stored object
+    /// (the admitted one for a dry run) and the warnings.
+    func writeObject(_ registered: RegisteredResource, name: String,
+                     change: (JSONValue) throws(StatusObject) -> JSONValue) throws(StatusObject) -> (JSONValue, [String])
+    {
         let descriptor = registered.descriptor
+        let strategy = server.strategies[descriptor]
         var attempt = 0
         while true {
             attempt += 1
@@ -137,14 +169,22 @@ struct ResourceRequest {
             let pinned = requested["metadata"]?["resourceVersion"]?.stringValue.map { !$0.isEmpty } ?? false
             var merged = mergeForUpdate(requested: requested, current: current, descriptor: descriptor)
             if !pinned { merged[path: "metadata.resourceVersion"] = current["metadata"]?["resourceVersion"] }
-            let (admitted, warnings) = try admit(merged, registered)
-            if isDryRun { return APIServer.reply(json: present(admitted, descriptor), warnings: warnings) }
+            try strategy.beforeUpdate(&merged, old: current)
+            var (admitted, warnings) = try admit(merged, registered)
+            try strategy.validateUpdate(&admitted, old: current)
+            if isDryRun {
+                strategy.afterUpdate(admitted, old: current, stored: false)
+                return (admitted, warnings)
+            }
             do {
                 let stored = try store.update(groupResource(descriptor), admitted)
-                return APIServer.reply(json: present(stored, descriptor), warnings: warnings)
+                strategy.afterUpdate(admitted, old: current, stored: true)
+                return (stored, warnings)
             } catch .conflict where !pinned && attempt < Self.maxConflictRetries {
+                strategy.afterUpdate(admitted, old: current, stored: false)
                 continue
             } catch {
+                strategy.afterUpdate(admitted, old: current, stored: false)
                 throw StatusObject(error, descriptor: descriptor)
             }
         }
@@ -182,6 +222,7 @@ struct ResourceRequest {
         if isDryRun { return APIServer.reply(json: present(try current(descriptor, name: name), descriptor)) }
         do {
             let deleted = try store.delete(key(descriptor, name: name), preconditions: preconditions)
+            server.strategies[descriptor].afterDelete(deleted)
             return APIServer.reply(json: present(deleted, descriptor))
         } catch {
             throw StatusObject(error, descriptor: descriptor)
@@ -202,7 +243,10 @@ struct ResourceRequest {
             }
             let key = ObjectKey(groupResource(descriptor), namespace: object["metadata"]?["namespace"]?.stringValue ?? "",
                                 name: name)
-            if let gone = try? store.delete(key) { deleted.append(present(gone, descriptor)) }
+            if let gone = try? store.delete(key) {
+                server.strategies[descriptor].afterDelete(gone)
+                deleted.append(present(gone, descriptor))
+            }
         }
         return APIServer.reply(json: [
             "kind": .string(descriptor.listKind), "apiVersion": .string(descriptor.apiVersion(path.version)),

@@ -10,7 +10,7 @@ enum TableFormat {
         let wide = ResourceTable.make(kind: kind, objects: objects, now: now, wide: true)
         let columns: [JSONValue] = wide.columns.enumerated().map { index, name in
             [
-                "name": .string(title(name)), "type": "string", "format": index == 0 ? "name" : "",
+                "name": .string(title(name)), "type": "string", "format": name == "NAME" ? "name" : "",
                 "description": "", "priority": .int(index < narrow.columns.count ? 0 : 1),
             ]
         }

@@ -16,13 +16,13 @@ public struct ResourceTable: Sendable, Equatable {
     public static func make(kind: String, objects: [JSONValue], now: Int, wide: Bool = false,
                             withNamespace: Bool = false) -> ResourceTable {
         let printer = printers[kind] ?? .default
-        var columns = ["NAME"] + printer.columns
+        var columns = (printer.leadingName ? ["NAME"] : []) + printer.columns
         if wide { columns += printer.wideColumns }
         if withNamespace { columns.insert("NAMESPACE", at: 0) }
         let rows = objects.map { object -> [String] in
-            var row = [object["metadata"]?["name"]?.stringValue ?? ""]
+            var row = printer.leadingName ? [object["metadata"]?["name"]?.stringValue ?? ""] : []
             row += printer.cells(object, now)
-            if wide { row += printer.wideCells(object) }
+            if wide { row += printer.wideCells(object, now) }
             if withNamespace { row.insert(object["metadata"]?["namespace"]?.stringValue ?? "", at: 0) }
             return row
         }
@@ -53,7 +53,10 @@ public struct ResourceTable: Sendable, Equatable {
         var columns: [String]
         var cells: @Sendable (JSONValue, Int) -> [String]
         var wideColumns: [String] = []
-        var wideCells: @Sendable (JSONValue) -> [String] = { _ in [] }
+        var wideCells: @Sendable (JSONValue, Int) -> [String] = { _, _ in [] }
+        /// Whether NAME comes first (every kind but Event, whose name is a
+        /// generated key that kubectl shows last, in the wide form only).
+        var leadingName = true
 
         static let `default` = Printer(columns: ["AGE"], cells: { [age($0, $1)] })
     }
@@ -62,6 +65,20 @@ public struct ResourceTable: Sendable, Equatable {
         guard let text = object["metadata"]?["creationTimestamp"]?.stringValue, let created = Timestamp.parse(text)
         else { return "<unknown>" }
         return Timestamp.humanDuration(seconds: now - created)
+    }
+
+    /// kubectl's translateTimestampSince: the age of a timestamp, nil when there is none.
+    static func since(_ value: JSONValue?, _ now: Int) -> String? {
+        guard let text = value?.stringValue, let time = Timestamp.parse(text) else { return nil }
+        return Timestamp.humanDuration(seconds: now - time)
+    }
+
+    /// Go's strings.TrimSpace, for messages.
+    static func trimmed(_ text: String) -> String {
+        var s = Substring(text)
+        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
+        while let c = s.last, c.isWhitespace { s = s.dropLast() }
+        return String(s)
     }
 
     static func strings(_ value: JSONValue?) -> [String] { value?.arrayValue?.compactMap(\.stringValue) ?? [] }
@@ -92,7 +109,7 @@ public struct ResourceTable: Sendable, Equatable {
                 return ["\(ready)/\(total)", podStatus(o), String(restarts), age(o, now)]
             },
             wideColumns: ["IP", "NODE"],
-            wideCells: { o in [o["status"]?["podIP"]?.stringValue ?? "<none>", o["spec"]?["nodeName"]?.stringValue ?? "<none>"] }
+            wideCells: { o, _ in [o["status"]?["podIP"]?.stringValue ?? "<none>", o["spec"]?["nodeName"]?.stringValue ?? "<none>"] }
         ),
         "Deployment": Printer(
             columns: ["READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
@@ -104,7 +121,7 @@ public struct ResourceTable: Sendable, Equatable {
                         String(status?["availableReplicas"]?.intValue ?? 0), age(o, now)]
             },
             wideColumns: ["CONTAINERS", "IMAGES", "SELECTOR"],
-            wideCells: { o in
+            wideCells: { o, _ in
                 let containers = o["spec"]?["template"]?["spec"]?["containers"]?.arrayValue ?? []
                 return [containers.compactMap { $0["name"]?.stringValue }.joined(separator: ","),
                         containers.compactMap { $0["image"]?.stringValue }.joined(separator: ","),
@@ -129,7 +146,7 @@ public struct ResourceTable: Sendable, Equatable {
                         ports.isEmpty ? "<none>" : ports.joined(separator: ","), age(o, now)]
             },
             wideColumns: ["SELECTOR"],
-            wideCells: { o in [selectorText(o["spec"]?["selector"])] }
+            wideCells: { o, _ in [selectorText(o["spec"]?["selector"])] }
         ),
         "ServiceAccount": Printer(columns: ["SECRETS", "AGE"]) { o, now in
             [String(o["secrets"]?.arrayValue?.count ?? 0), age(o, now)]
@@ -149,6 +166,34 @@ public struct ResourceTable: Sendable, Equatable {
                 : endpoints.count > 3 ? "\(shown) + \(endpoints.count - 3) more..." : shown
             return [text, age(o, now)]
         },
+        // kubectl's event printer; its wide form puts SUBOBJECT and SOURCE
+        // before MESSAGE, here every wide column follows the narrow ones.
+        "Event": Printer(
+            columns: ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+            cells: { o, now in
+                let first = since(o["firstTimestamp"], now) ?? since(o["eventTime"], now) ?? "<unknown>"
+                var last = since(o["lastTimestamp"], now) ?? first
+                if let series = o["series"]?["lastObservedTime"], let seen = since(series, now) { last = seen }
+                let involved = o["involvedObject"]
+                let kind = (involved?["kind"]?.stringValue ?? "").lowercased()
+                let object = (involved?["name"]?.stringValue).map { $0.isEmpty ? kind : "\(kind)/\($0)" } ?? kind
+                return [last, o["type"]?.stringValue ?? "", o["reason"]?.stringValue ?? "", object,
+                        trimmed(o["message"]?.stringValue ?? "")]
+            },
+            wideColumns: ["SUBOBJECT", "SOURCE", "FIRST SEEN", "COUNT", "NAME"],
+            wideCells: { o, now in
+                let source = o["source"]
+                var component = source?["component"]?.stringValue ?? o["reportingComponent"]?.stringValue ?? ""
+                if let host = source?["host"]?.stringValue ?? o["reportingInstance"]?.stringValue, !host.isEmpty {
+                    component += ", \(host)"
+                }
+                let count = o["series"]?["count"]?.intValue ?? o["count"]?.intValue.map { $0 == 0 ? 1 : $0 } ?? 1
+                return [o["involvedObject"]?["fieldPath"]?.stringValue ?? "", component,
+                        since(o["firstTimestamp"], now) ?? since(o["eventTime"], now) ?? "<unknown>", String(count),
+                        o["metadata"]?["name"]?.stringValue ?? ""]
+            },
+            leadingName: false
+        ),
         "ConfigMap": Printer(columns: ["DATA", "AGE"]) { o, now in
             [String((o["data"]?.objectValue?.count ?? 0) + (o["binaryData"]?.objectValue?.count ?? 0)), age(o, now)]
         },

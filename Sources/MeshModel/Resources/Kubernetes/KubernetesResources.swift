@@ -7,6 +7,7 @@ extension ResourceRegistry {
         RegisteredResource(ServiceAccount.self),
         RegisteredResource(Endpoints.self),
         RegisteredResource(ConfigMap.self),
+        RegisteredResource(Event.self),
         RegisteredResource(Deployment.self),
         RegisteredResource(MutatingWebhookConfiguration.self),
         RegisteredResource(ValidatingWebhookConfiguration.self),
