@@ -87,11 +87,13 @@ public struct ContainerPlan: Sendable, Hashable {
                       groupID: switchUser ? user.gid : nil, workingDirectory: workingDirectory)
     }
 
-    /// The same context running another command (an exec probe, `meshlab exec`).
-    public func running(_ command: [String]) -> ContainerPlan {
+    /// The same context running another command: an exec probe (whose
+    /// `$(VAR)`s kubelet expands) or `meshlab exec` (whose arguments go as typed).
+    public func running(_ command: [String], expand: Bool = true) -> ContainerPlan {
         var plan = self
-        plan.program = command.first.map { VariableExpansion.expand($0, in: environment) } ?? ""
-        plan.arguments = command.dropFirst().map { VariableExpansion.expand($0, in: environment) }
+        let words = expand ? command.map { VariableExpansion.expand($0, in: environment) } : command
+        plan.program = words.first ?? ""
+        plan.arguments = Array(words.dropFirst())
         plan.builtIn = nil
         return plan
     }

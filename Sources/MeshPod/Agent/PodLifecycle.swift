@@ -156,6 +156,9 @@ public struct PodLifecycle: Sendable {
         ending != nil && !containers.contains(where: \.isActive) && sandbox == .destroyed
     }
 
+    /// Why the pod is ending, once it is.
+    public var endReason: EndReason? { ending?.reason }
+
     /// Whether the shell should keep writing `status(at:)`.
     public var publishesStatus: Bool { ending?.reason.writesStatus ?? true }
 
