@@ -43,6 +43,25 @@ import Testing
         }())
         #expect(repeated.source?.component == "kubelet")
         #expect(repeated.metadata.name?.hasPrefix("web.") == true)
+
+        // An event that expired meanwhile is made again.
+        let again = APIEventWriter(client: client, nodeName: "meshlab")
+        let running = Task { await again.run() }
+        let crash = PodEventRecord(.warning, "BackOff", "crash", fieldPath: "spec.containers{app}")
+        func crashEvents() async throws -> [JSONValue] {
+            (try await client.get("/api/v1/namespaces/default/events")["items"]?.arrayValue ?? []).filter { $0["message"] == "crash" }
+        }
+        again.record(crash, pod: pod, at: moment(.seconds(20)))
+        try await waitUntil { try await crashEvents().count == 1 }
+        let first = try await crashEvents()[0]["metadata"]?["name"]?.stringValue ?? ""
+        try await client.call(.delete, "/api/v1/namespaces/default/events/\(first)")
+        again.record(crash, pod: pod, at: moment(.seconds(40)))
+        again.finish()
+        await running.value
+        let remade = try await crashEvents()
+        #expect(remade.count == 1)
+        #expect(remade.first?["count"] == 1)
+        #expect(remade.first?["metadata"]?["name"]?.stringValue != first)
     }
 
     @Test func aStatusIsNeverWrittenToAnotherPodOfTheSameName() async throws {
@@ -101,8 +120,8 @@ import Testing
         #expect(try PodExec.container(of: pod, named: "istio-proxy").name == "istio-proxy")
     }
 
-    func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<1000 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(condition())
+    func waitUntil(_ condition: () async throws -> Bool) async throws {
+        for _ in 0..<1000 where try await !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try await condition())
     }
 }

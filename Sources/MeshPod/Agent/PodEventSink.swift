@@ -63,13 +63,17 @@ public final class APIEventWriter: PodEventSink, Sendable {
             state.written[key] = entry
             return entry
         }
-        let path: String
         do {
             if let repeated {
-                path = APIClient.path(Event.descriptor, namespace: pod.namespace, name: repeated.name)
+                let path = APIClient.path(Event.descriptor, namespace: pod.namespace, name: repeated.name)
                 let patch: JSONValue = ["count": .int(Int(repeated.count)), "lastTimestamp": .string(time)]
-                try await client.call(.patch, path, body: patch, contentType: "application/merge-patch+json")
-                return
+                do {
+                    try await client.call(.patch, path, body: patch, contentType: "application/merge-patch+json")
+                    return
+                } catch let status as StatusObject where status.code == 404 {
+                    // The event expired (or was deleted): start a new one.
+                    state.withLock { _ = $0.written.removeValue(forKey: key) }
+                }
             }
             let name = state.withLock { state -> String in
                 state.sequence += 1
@@ -89,8 +93,8 @@ public final class APIEventWriter: PodEventSink, Sendable {
             object.count = 1
             object.reportingComponent = "kubelet"
             object.reportingInstance = host
-            path = APIClient.path(Event.descriptor, namespace: pod.namespace)
-            try await client.call(.post, path, body: ResourceCodec.encode(object))
+            try await client.call(.post, APIClient.path(Event.descriptor, namespace: pod.namespace),
+                                  body: ResourceCodec.encode(object))
             state.withLock { $0.written[key] = (name, 1, time) }
         } catch {
             // Events are best effort (as kubelet's): say once that they are not getting through.
