@@ -162,9 +162,6 @@ public struct PodLifecycle: Sendable {
     /// Whether the shell should keep writing `status(at:)`.
     public var publishesStatus: Bool { ending?.reason.writesStatus ?? true }
 
-    /// The pod's sandbox address once it has one.
-    public var ip: String? { podIP }
-
     /// The container's process, while it runs.
     public func processID(of container: String) -> Int32? {
         containers.first { $0.name == container }?.processID

@@ -27,7 +27,14 @@ public final class ProcessRecords: Sendable {
         live.withLock { $0[key] = (processID, startTime) }
         guard let directory else { return }
         let text = "\(processID) \(startTime.map(String.init) ?? "?")\n"
-        try? Files.writeAtomically("\(directory)/\(key).pid", Array(text.utf8), mode: 0o600)
+        // Write and rename, without fsync: the crash this guards against is the
+        // daemon's, after which the page cache still holds the file (and a
+        // container start should not wait for a disk).
+        let path = "\(directory)/\(key).pid"
+        guard let fd = try? Files.open(path + ".tmp", .truncate, mode: 0o600) else { return }
+        let written = (try? Files.write(fd, Array(text.utf8))) != nil
+        try? fd.close()
+        if written { try? Files.rename(path + ".tmp", to: path) }
     }
 
     public func remove(_ key: String) {
@@ -52,6 +59,7 @@ public final class ProcessRecords: Sendable {
     public func sweep() -> Int {
         guard let directory, let names = try? Files.directoryEntries(directory) else { return 0 }
         var killed = 0
+        for name in names where name.hasSuffix(".tmp") { _ = try? Files.remove("\(directory)/\(name)") }
         for name in names where name.hasSuffix(".pid") {
             let path = "\(directory)/\(name)"
             defer { _ = try? Files.remove(path) }
