@@ -244,12 +244,17 @@ import Testing
             try await h.wait(for: "the old sandbox to go") { h.sandboxes.destroyed.contains("old-uid") }
             // The orphan was killed (it is our child here, so it waits as a zombie to be reaped).
             try await h.wait(for: "the orphan to die") { (try? orphan.tryWait()) != nil }
-            try await h.create("metadata: {name: a}\nspec: {containers: [{name: app, image: busybox, command: [/bin/sleep, '60']}]}")
+            let created = try await h.create("metadata: {name: a}\nspec: {containers: [{name: app, image: busybox, command: [/bin/sleep, '60']}]}")
+            let uid = created.metadata.uid!
             try await h.wait("a", for: "running") { $0.app?.state?.running != nil }
             await h.stop()
 
             // The next daemon finds the pod in the store and runs it again, once.
-            let next = try AgentHarness(directory: try Files.makeTemporaryDirectory(prefix: "meshlab-agent-test"), store: store)
+            // It also finds the sandbox the pod had (a provider that kept it) and uses it again.
+            let kept = PodSandbox(pod: PodIdentity(namespace: "default", name: "a", uid: uid), networkNamespace: nil,
+                                  ip: "127.0.0.1", hostname: "a", resolvConf: nil, hosts: nil, directory: directory + "/kept")
+            let next = try AgentHarness(directory: try Files.makeTemporaryDirectory(prefix: "meshlab-agent-test"), store: store,
+                                        leftovers: [kept, leftover])
             do {
                 try await next.start()
                 let pod = try await next.wait("a", for: "running again") { (pod: Pod) -> Bool in
@@ -258,7 +263,8 @@ import Testing
                 }
                 #expect(pod.status?.phase == .running)
                 #expect(next.agent.pods.count == 1)
-                #expect(next.sandboxes.live.count == 1)
+                #expect(next.sandboxes.live.map(\.directory) == [directory + "/kept"])
+                #expect(next.sandboxes.destroyed == ["old-uid"])
             } catch {
                 await next.stop()
                 throw error

@@ -11,11 +11,12 @@ import Synchronization
 /// cancellation kills every process at once.
 ///
 /// After a daemon crash, the next agent starts clean: it kills the
-/// processes its records name (checked by start time), removes every
-/// sandbox the provider still has, and creates each pod again from the
-/// store. It does not reattach to running processes: they were children of
-/// the dead daemon, so their exit statuses cannot be waited for, and the
-/// pod's sandbox cannot be trusted to be whole.
+/// processes its records name (checked by start time), removes the
+/// sandboxes of pods that are gone or ended, and starts every pod of the
+/// store again, in the sandbox it had if the provider still has it (so it
+/// keeps its address). It does not reattach to running processes: they were
+/// children of the dead daemon, so their exit statuses could not be waited
+/// for; restarting them is the honest answer (restart counts go up by one).
 public final class NodeAgent: MeshIO.Service {
     private let context: AgentContext
     /// The event writer the agent runs itself (when no sink was given).
@@ -55,7 +56,7 @@ public final class NodeAgent: MeshIO.Service {
     public var processCount: Int { context.records.count }
 
     public func run() async throws {
-        await sweep()
+        sweepProcesses()
         let context = self.context
         try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -84,20 +85,26 @@ public final class NodeAgent: MeshIO.Service {
         try Task.checkCancellation()
     }
 
-    /// What an earlier daemon left: processes, then sandboxes (a netns lives while a process is in it).
-    private func sweep() async {
+    /// The processes an earlier daemon left (a netns lives on while a process is in it).
+    private func sweepProcesses() {
         let killed = context.records.sweep()
-        let sandboxes = await context.sandboxes.sandboxes()
-        for sandbox in sandboxes {
+        if killed > 0 { context.log("node agent: killed \(killed) processes left by an earlier daemon") }
+    }
+
+    /// The sandboxes an earlier daemon left, once the pods are known: those
+    /// of pods that still run here are kept (`create` hands them back, and the
+    /// pod keeps its address); the others are removed.
+    private func sweepSandboxes(keeping pods: Set<String>) async {
+        var removed = 0
+        for sandbox in await context.sandboxes.sandboxes() where !pods.contains(sandbox.pod.uid) {
             do {
                 try await context.sandboxes.destroy(sandbox.pod)
+                removed += 1
             } catch {
                 context.log("node agent: removing the sandbox of pod \(sandbox.pod) left by an earlier daemon failed: \(error)")
             }
         }
-        if killed > 0 || !sandboxes.isEmpty {
-            context.log("node agent: removed \(killed) processes and \(sandboxes.count) pod sandboxes left by an earlier daemon")
-        }
+        if removed > 0 { context.log("node agent: removed \(removed) pod sandboxes left by an earlier daemon") }
     }
 
     // MARK: Watching
@@ -106,12 +113,18 @@ public final class NodeAgent: MeshIO.Service {
     /// watch ends or expires (410), after an error with a pause.
     private func watch() async throws {
         let path = APIClient.path(Pod.descriptor, namespace: nil)
+        var swept = false
         while true {
             try Task.checkCancellation()
             do {
                 let list = try await context.client.get(path)
                 let version = list["metadata"]?["resourceVersion"]?.stringValue ?? ""
-                sync(list["items"]?.arrayValue ?? [])
+                let items = list["items"]?.arrayValue ?? []
+                if !swept {
+                    await sweepSandboxes(keeping: Set(items.compactMap(Self.runnableUID)))
+                    swept = true
+                }
+                sync(items)
                 events: for try await event in context.client.watch(path + "?resourceVersion=\(version)") {
                     switch event.type {
                     case "ADDED", "MODIFIED": apply(event.object)
@@ -129,6 +142,15 @@ public final class NodeAgent: MeshIO.Service {
             }
             try await context.clock.sleep(for: context.configuration.relistDelay)
         }
+    }
+
+    /// The uid of a pod the agent runs (not ended).
+    static func runnableUID(_ object: JSONValue) -> String? {
+        let phase = object["status"]?["phase"]?.stringValue
+        guard phase != PodPhase.succeeded.rawValue, phase != PodPhase.failed.rawValue,
+            object["metadata"]?["deletionTimestamp"] == nil
+        else { return nil }
+        return object["metadata"]?["uid"]?.stringValue
     }
 
     /// A full list: start what is new, stop what is gone.
