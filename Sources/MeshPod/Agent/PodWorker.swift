@@ -105,6 +105,7 @@ final class PodWorker: Sendable {
             publish(&lifecycle, &runtime)
             if lifecycle.isFinished { break }
         }
+        inbox.continuation.finish()  // late messages (a probe that was running) are dropped
         runtime.timer?.cancel()
         for task in runtime.probes.values { task.cancel() }
         _ = context.logFiles.withLock { $0.removeValue(forKey: identity.uid) }
