@@ -99,7 +99,9 @@ final class AgentHarness: Sendable {
     /// The switchUser the agent uses: only root with the real helper can change user.
     static let switchUser = TestLauncher.isRoot && TestLauncher.meshlab != nil
 
+    /// - Parameter provider: real sandboxes (a `TestLab`'s); test sandboxes when nil.
     init(directory: String? = nil, store: ResourceStore? = nil, leftovers: [PodSandbox] = [],
+         provider: (any PodSandboxProvider)? = nil, hostIP: String = "127.0.0.1",
          configure: (inout NodeAgentConfiguration) -> Void = { _ in }) throws {
         let directory = try directory ?? Files.makeTemporaryDirectory(prefix: "meshlab-agent-test")
         // The lab user (nobody) must reach the test's files.
@@ -109,7 +111,7 @@ final class AgentHarness: Sendable {
         client = APIClient(transport: InProcessTransport(handler: api))
         sandboxes = TestSandboxes(root: directory + "/pods", leftovers: leftovers)
         var configuration = NodeAgentConfiguration(
-            nodeName: "meshlab", hostIP: "127.0.0.1", meshlabExecutable: TestLauncher.meshlab ?? "/nonexistent/meshlab",
+            nodeName: "meshlab", hostIP: hostIP, meshlabExecutable: TestLauncher.meshlab ?? "/nonexistent/meshlab",
             directory: directory + "/agent")
         configuration.backoff = RestartBackoff.Policy(initial: .milliseconds(300), maximum: .milliseconds(1200))
         configuration.second = .milliseconds(100)
@@ -119,7 +121,7 @@ final class AgentHarness: Sendable {
         configuration.switchUser = Self.switchUser
         configure(&configuration)
         self.configuration = configuration
-        agent = try NodeAgent(client: client, sandboxes: sandboxes, configuration: configuration, launcher: TestLauncher(),
+        agent = try NodeAgent(client: client, sandboxes: provider ?? sandboxes, configuration: configuration, launcher: TestLauncher(),
                               events: events)
     }
 
@@ -167,7 +169,15 @@ final class AgentHarness: Sendable {
 
     @discardableResult
     func create(_ yaml: String) async throws -> Pod {
-        let object = try YAML.load(yaml).value
+        try await create(object: try YAML.load(yaml).value)
+    }
+
+    @discardableResult
+    func create(_ pod: Pod) async throws -> Pod {
+        try await create(object: ResourceCodec.encode(pod))
+    }
+
+    private func create(object: JSONValue) async throws -> Pod {
         let reply = try await client.call(.post, "/api/v1/namespaces/default/pods", body: object)
         return try ResourceCodec.decode(Pod.self, from: reply.object)
     }
