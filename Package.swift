@@ -80,8 +80,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MeshAppsTests",
-            dependencies: ["MeshApps", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
-            swiftSettings: strict
+            dependencies: ["MeshApps", "MeshHTTP", "MeshIO", "MeshModel", "MeshSystem", "MeshTestSupport"],
+            exclude: ["Testdata"], swiftSettings: strict
         ),
         .testTarget(
             name: "MeshCLITests",
