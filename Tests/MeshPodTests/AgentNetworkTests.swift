@@ -68,4 +68,41 @@ struct AgentNetworkTests {
             #expect(lab.namespaceNames == [lab.configuration.nodeNamespaceName])
         }
     }
+
+    @Test func aBuiltInImageRunsItsApp() async throws {
+        try await TestLab.with { lab in
+            let h = try AgentHarness(provider: lab.sandboxes, hostIP: lab.configuration.gatewayAddress)
+            do {
+                try await h.start()
+                // Istio's helloworld sample, as its manifest has it: the image alone says what runs.
+                var hello = Container(name: "helloworld", image: "docker.io/istio/examples-helloworld-v2:1.0")
+                hello.ports = [ContainerPort(containerPort: 5000)]
+                var probe = Probe(exec: ExecAction(command: [
+                    Self.python, "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/hello', timeout=2)",
+                ]))
+                probe.periodSeconds = 1
+                probe.timeoutSeconds = 50
+                hello.readinessProbe = probe
+                try await h.create(pod("helloworld-v2-abc", [hello]))
+                let ready = try await h.wait("helloworld-v2-abc", for: "Ready") { $0.condition("Ready")?.status == .true }
+                let ip = try #require(ready.status?.podIP)
+                #expect(ready.app?.imageID == "meshlab://app/helloworld")
+                #expect(h.events.of("helloworld-v2-abc").contains {
+                    $0.reason == "Pulled" && $0.message == "Container image \"docker.io/istio/examples-helloworld-v2:1.0\" is built into meshlab: meshlab app helloworld"
+                })
+                let client = Container(name: "curl", image: "python", command: [
+                    Self.python, "-c", "import urllib.request; print(urllib.request.urlopen('http://\(ip):5000/hello', timeout=5).read().decode().strip())",
+                ])
+                try await h.create(pod("curl", restartPolicy: .never, [client]))
+                let done = try await h.wait("curl", for: "Succeeded") { $0.status?.phase == .succeeded || $0.status?.phase == .failed }
+                let output = ContainerLogs.output(try h.log(of: done, container: "curl"))
+                #expect(output == "Hello version: v2, instance: helloworld-v2-abc\n")
+            } catch {
+                await h.stop()
+                throw error
+            }
+            await h.stop()
+            #expect(lab.namespaceNames == [lab.configuration.nodeNamespaceName])
+        }
+    }
 }
