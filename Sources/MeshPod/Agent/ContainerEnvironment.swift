@@ -39,20 +39,17 @@ public struct NodeCapacity: Sendable, Hashable {
 /// earlier one; `env` values expand `$(VAR)` against what is defined so far;
 /// `valueFrom` values are taken as they are.
 public struct ContainerEnvironment: Sendable, Hashable {
+    public struct Variable: Sendable, Hashable {
+        public var name: String
+        public var value: String
+    }
+
     /// The container's own variables, in definition order, each name once
     /// (where a name was defined twice, the later value at the first place).
-    public var variables: [(name: String, value: String)]
+    public var variables: [Variable]
     /// Problems that did not stop the container (skipped names, Secrets not
     /// served), as Warning events.
     public var warnings: [PodEventRecord]
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.warnings == b.warnings && a.variables.map(\.name) == b.variables.map(\.name)
-            && a.variables.map(\.value) == b.variables.map(\.value)
-    }
-    public func hash(into hasher: inout Hasher) {
-        for (name, value) in variables { hasher.combine(name); hasher.combine(value) }
-    }
 
     /// name → value.
     public var dictionary: [String: String] {
@@ -81,7 +78,7 @@ public struct ContainerEnvironment: Sendable, Hashable {
                 result.variables[at].value = value
             } else {
                 index[name] = result.variables.count
-                result.variables.append((name, value))
+                result.variables.append(Variable(name: name, value: value))
             }
         }
         let namespace = pod.metadata.namespace ?? "default"

@@ -77,6 +77,7 @@ final class PodWorker: Sendable {
         var plans: [String: ContainerPlan] = [:]
         var probes: [String: Task<Void, Never>] = [:]
         var timer: Task<Void, Never>?
+        var wakeAt: Moment?
         var forgotten = false
     }
 
@@ -173,6 +174,9 @@ final class PodWorker: Sendable {
             case .stopProbe(let name, let kind):
                 runtime.probes.removeValue(forKey: "\(name)/\(kind)")?.cancel()
             case .wake(let moment):
+                // Most inputs repeat the same wake (a back-off, a deadline): keep the timer then.
+                if runtime.wakeAt == moment && moment > context.clock.now() { continue }
+                runtime.wakeAt = moment
                 runtime.timer?.cancel()
                 runtime.timer = Task {
                     guard (try? await context.clock.sleep(until: moment)) != nil else { return }
