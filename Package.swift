@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(
             name: "MeshControlPlaneTests",
             dependencies: ["MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
-            swiftSettings: strict
+            exclude: ["Testdata"], swiftSettings: strict
         ),
         .testTarget(
             name: "MeshPodTests",

@@ -13,7 +13,9 @@ struct PodStrategy: ResourceStrategy {
         if (object[path: "spec.nodeName"]?.stringValue ?? "").isEmpty {
             object[path: "spec.nodeName"] = .string(nodeName)
         }
-        let name = object["metadata"]?["name"]?.stringValue ?? ""
+        // Admission runs before a generated name is made: the message names the pod by its prefix.
+        let metadata = object["metadata"]
+        let name = metadata?["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? metadata?["generateName"]?.stringValue ?? ""
         let namespace = object["metadata"]?["namespace"]?.stringValue ?? ""
         // Defaulting has set serviceAccountName ("default" when none was given).
         let account = object[path: "spec.serviceAccountName"]?.stringValue ?? "default"

@@ -63,17 +63,19 @@ struct ResourceRequest {
         let descriptor = registered.descriptor
         if descriptor.namespaced && path.namespace == nil { throw StatusObject.methodNotAllowed("POST") }
         var object = try prepare(RequestBody.object(request), descriptor)
-        if object["metadata"]?["name"]?.stringValue?.isEmpty ?? true,
-            let prefix = object["metadata"]?["generateName"]?.stringValue, !prefix.isEmpty
-        {
-            object[path: "metadata.name"] = .string(prefix + NameGenerator.suffix())
-        }
         if descriptor.hasStatus { object["status"] = Self.initialStatus(descriptor) }
         var (admitted, warnings) = try admit(object, registered)
         let strategy = server.strategies[descriptor]
         try strategy.beforeCreate(&admitted)
+        // As in the apiserver, a generated name is made after admission
+        // (whose messages name the object by its generateName).
+        if admitted["metadata"]?["name"]?.stringValue?.isEmpty ?? true,
+            let prefix = admitted["metadata"]?["generateName"]?.stringValue, !prefix.isEmpty
+        {
+            admitted[path: "metadata.name"] = .string(prefix + NameGenerator.suffix())
+        }
         var stored: JSONValue?
-        defer { strategy.afterCreate(admitted, stored: stored != nil) }
+        defer { strategy.afterCreate(stored ?? admitted, stored: stored != nil) }
         if isDryRun { return APIServer.reply(json: present(admitted, descriptor), status: .created, warnings: warnings) }
         do {
             stored = try store.create(groupResource(descriptor), admitted, namespaceMustExist: descriptor.namespaced)
@@ -317,7 +319,8 @@ struct ResourceRequest {
     func admit(_ object: JSONValue, _ registered: RegisteredResource) throws(StatusObject) -> (JSONValue, [String]) {
         let validation = try fieldValidation()
         let result = registered.check(object, options: CheckOptions(strict: validation == "Strict"))
-        let name = object["metadata"]?["name"]?.stringValue ?? ""
+        let metadata = object["metadata"]
+        let name = metadata?["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? metadata?["generateName"]?.stringValue ?? ""
         guard let admitted = result.object, result.errors.isEmpty else {
             throw StatusObject.invalid(registered.descriptor, name: name, errors: result.errors)
         }

@@ -42,7 +42,7 @@ public struct DaemonAlreadyRunning: Error, CustomStringConvertible {
     }
 }
 
-/// The daemon: store, API server and (later) controllers, node agent and
+/// The daemon: store, API server, controllers and (later) node agent and
 /// meshd, started in order and stopped in reverse on SIGTERM or SIGINT.
 public enum ControlPlane {
     /// Starts everything, reports `ready`, and serves until asked to stop.
@@ -100,8 +100,10 @@ public enum ControlPlane {
         options.progress(.ready(elapsed: elapsed()))
         options.log("ready")
 
+        let controllers = ControllerManager(server: api, options: ControllerOptions(log: options.log))
         let services = ServiceGroup(
-            services: [APIService(http: http, handler: api, listeners: [tcp, unix])], names: ["api"],
+            services: [APIService(http: http, handler: api, listeners: [tcp, unix]), controllers],
+            names: ["api", "controllers"],
             gracefulShutdownSignals: [.terminate, .interrupt], gracefulShutdownTimeout: .seconds(10), log: options.log)
         defer {
             api.setReady(false)
