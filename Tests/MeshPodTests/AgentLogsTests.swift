@@ -43,7 +43,7 @@ import Testing
         #expect(ContainerLogs.output(try ContainerLogs.read(directory: directory, container: "app")) == "")
     }
 
-    @Test func processRecordsSurviveTheRecorderAndOnlyNameTheirProcess() throws {
+    @Test func processRecordsSurviveTheRecorderAndOnlyNameTheirProcess() async throws {
         let directory = try Files.makeTemporaryDirectory(prefix: "meshlab-agent-records")
         defer { try? Files.removeTree(directory) }
         var spawn = SpawnConfiguration(executable: "/bin/sleep", arguments: ["60"])
@@ -59,7 +59,13 @@ import Testing
         // A record whose start time does not match is someone else's process now.
         try Files.writeAtomically(directory + "/uid_other.pid", Array("\(CurrentProcess.id) 1\n".utf8))
         #expect(try ProcessRecords(directory: directory).sweep() == 1)
-        #expect(try child.wait() == .signaled(.kill))
+        // Reaped without blocking a thread: the sweep's SIGKILL is what ends it.
+        var status: MeshSystem.ExitStatus?
+        for _ in 0..<1000 where status == nil {
+            status = try child.tryWait()
+            if status == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(status == .signaled(.kill))
         #expect(try Files.directoryEntries(directory).isEmpty)
         #expect(ProcessTable.isAlive(CurrentProcess.id))
     }
