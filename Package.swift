@@ -74,7 +74,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MeshPodTests",
-            dependencies: ["MeshPod", "MeshClient", "MeshModel", "MeshIO", "MeshSystem", "MeshTestSupport"],
+            // MeshControlPlane: the node agent's tests run it against the real API server, in process.
+            dependencies: ["MeshPod", "MeshClient", "MeshControlPlane", "MeshModel", "MeshIO", "MeshSystem", "MeshTestSupport"],
             exclude: ["Testdata"], swiftSettings: strict
         ),
         .testTarget(
