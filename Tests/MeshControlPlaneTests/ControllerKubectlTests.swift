@@ -96,6 +96,12 @@ enum Kubectl {
         #expect(precondition.status != 0)
         #expect(precondition.stderr.contains("Expected replicas to be 2, was 3"), "\(precondition.stderr)")
 
+        // describe finds the Deployment's events by field selector.
+        let described = try await Kubectl.run(["describe", "deployment", "web", "-n", "shop"], server: server, home: home)
+        #expect(described.status == 0, "\(described.stderr)")
+        #expect(described.stdout.contains("deployment-controller  Scaled up pod set web-"))
+        #expect(described.stdout.contains("Replicas:               3 desired | 3 updated | 3 total"))
+
         serving.cancel()
         await http.shutdown(gracePeriod: .seconds(1))
         await lab.stop()
