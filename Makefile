@@ -8,7 +8,7 @@ RELEASE     := $(SWIFT) build -c release --static-swift-stdlib
 # Debian packages: what meshlab needs at run time, then what the tests and
 # benchmarks use as real peers (curl, wrk, python3's yaml, nginx, HAProxy).
 RUN_PKGS    := libssl-dev pkg-config iproute2 iptables curl
-TEST_PKGS   := wrk python3 python3-yaml openssl
+TEST_PKGS   := wrk python3 python3-yaml openssl dnsutils
 BENCH_PKGS  := nginx-light haproxy wrk
 
 .PHONY: all deps test-deps bench-deps build test up down bench clean

@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(
             name: "MeshControlPlaneTests",
             dependencies: ["MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
-            swiftSettings: strict
+            exclude: ["Testdata"], swiftSettings: strict
         ),
         .testTarget(
             name: "MeshPodTests",
@@ -79,8 +79,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MeshAppsTests",
-            dependencies: ["MeshApps", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
-            swiftSettings: strict
+            dependencies: ["MeshApps", "MeshHTTP", "MeshIO", "MeshModel", "MeshSystem", "MeshTestSupport"],
+            exclude: ["Testdata"], swiftSettings: strict
         ),
         .testTarget(
             name: "MeshCLITests",

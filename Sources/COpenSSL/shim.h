@@ -96,4 +96,19 @@ static inline char *const *meshlab_environ(void) {
     return environ;
 }
 
+// ---- Namespaces, mounts and netlink for MeshSystem ------------------------
+#define MESHLAB_CLONE_NEWUTS 0x04000000
+
+/// struct sockaddr_nl from <linux/netlink.h>: a netlink socket's address.
+struct meshlab_sockaddr_nl {
+    sa_family_t nl_family;
+    unsigned short nl_pad;
+    unsigned int nl_pid;
+    unsigned int nl_groups;
+};
+#define MESHLAB_NETLINK_ROUTE 0
+/// SOL_NETLINK options: ask for extended ACKs (an error message string) and strict checking.
+#define MESHLAB_SOL_NETLINK 270
+#define MESHLAB_NETLINK_EXT_ACK 11
+
 #endif

@@ -7,6 +7,7 @@ struct Bench {
     var connectionCounts = [1, 16, 64]
     var duration = 3
     var warmup = 1
+    var rounds = 3
     var pin = true
     var nginxPath = "/usr/sbin/nginx"
 
@@ -30,14 +31,18 @@ struct Bench {
             case "--warmup":
                 guard let seconds = Int(try value()), seconds >= 0, seconds <= 30 else { throw BenchError("--warmup: 0...30 seconds") }
                 warmup = seconds
+            case "--rounds":
+                guard let count = Int(try value()), count > 0, count <= 10 else { throw BenchError("--rounds: 1...10") }
+                rounds = count
             case "--no-pin":
                 pin = false
             case "--nginx":
                 nginxPath = try value()
             case "-h", "--help":
                 print("""
-                usage: meshlab-bench [--connections 1,16,64] [--duration SECONDS] [--warmup SECONDS] [--no-pin] [--nginx PATH]
+                usage: meshlab-bench [--connections 1,16,64] [--duration SECONDS] [--warmup SECONDS] [--rounds N] [--no-pin] [--nginx PATH]
                 Compares meshlab's HTTP server (one event loop) with nginx (one worker) on a fixed 1 KiB response, using wrk.
+                Each connection count runs N rounds alternating the two servers; the table shows medians.
                 """)
                 exit(0)
             default:
@@ -56,7 +61,8 @@ struct Bench {
         let taskset = pin && cpus >= 2 ? Self.which("taskset") : nil
         let serverPin = taskset.map { [$0, "-c", "0"] } ?? []
         let clientPin = taskset.map { [$0, "-c", "1"] } ?? []
-        print("meshlab-bench: 1 KiB body, keep-alive, wrk \(duration)s per run after \(warmup)s warmup")
+        print("meshlab-bench: 1 KiB body, keep-alive, wrk \(duration)s per run after \(warmup)s warmup, "
+              + "\(rounds) alternating round\(rounds == 1 ? "" : "s") per connection count (medians)")
         print(taskset != nil ? "pinning: servers on CPU 0 (meshlab: 1 event loop thread; nginx: 1 worker), wrk on CPU 1"
                              : "pinning: off (\(cpus) CPU\(cpus == 1 ? "" : "s"))")
 
@@ -69,12 +75,15 @@ struct Bench {
 
         var rows: [(Int, WrkResult, WrkResult)] = []
         for connections in connectionCounts {
-            var results: [WrkResult] = []
-            for port in [meshlabPort, nginxPort] {
-                if warmup > 0 { _ = try runWrk(wrk, pin: clientPin, port: port, connections: connections, seconds: warmup) }
-                results.append(try runWrk(wrk, pin: clientPin, port: port, connections: connections, seconds: duration))
+            var meshlab: [WrkResult] = [], nginx: [WrkResult] = []
+            for _ in 0..<rounds {
+                for (port, sink) in [(meshlabPort, 0), (nginxPort, 1)] {
+                    if warmup > 0 { _ = try runWrk(wrk, pin: clientPin, port: port, connections: connections, seconds: warmup) }
+                    let result = try runWrk(wrk, pin: clientPin, port: port, connections: connections, seconds: duration)
+                    if sink == 0 { meshlab.append(result) } else { nginx.append(result) }
+                }
             }
-            rows.append((connections, results[0], results[1]))
+            rows.append((connections, WrkResult.median(meshlab), WrkResult.median(nginx)))
         }
         printTable(rows)
     }
@@ -244,10 +253,15 @@ final class ProcessGroup: @unchecked Sendable {
     func add(_ process: Process) { processes.append(process) }
     func addCleanup(_ cleanup: @escaping () -> Void) { cleanups.append(cleanup) }
 
+    /// SIGTERM (nginx's fast shutdown, which stops its worker too), then SIGKILL after 2 s.
+    /// Polls instead of `waitUntilExit`, which can wait forever without a run loop.
     func terminateAll() {
         for process in processes where process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+            kill(process.processIdentifier, SIGTERM)
+        }
+        for process in processes {
+            for _ in 0..<200 where process.isRunning { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         processes.removeAll()
         for cleanup in cleanups { cleanup() }

@@ -34,6 +34,14 @@ struct WrkResult: Sendable {
         return sawRPS && sawP50 && sawP99 ? result : nil
     }
 
+    /// The per-field median of several runs (each field on its own).
+    static func median(_ results: [WrkResult]) -> WrkResult {
+        func mid<T: Comparable>(_ values: [T]) -> T { values.sorted()[values.count / 2] }
+        return WrkResult(requestsPerSecond: mid(results.map(\.requestsPerSecond)), p50: mid(results.map(\.p50)),
+                         p99: mid(results.map(\.p99)), requests: results.map(\.requests).reduce(0, +),
+                         non2xx: results.map(\.non2xx).reduce(0, +), socketErrors: results.map(\.socketErrors).reduce(0, +))
+    }
+
     /// "123.45us" / "1.20ms" / "2.00s" / "1.5m" in seconds.
     static func seconds(_ text: Substring) -> Double? {
         let units: [(String, Double)] = [("us", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]

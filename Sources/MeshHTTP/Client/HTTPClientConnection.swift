@@ -67,7 +67,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
     }
 
     /// Sends a whole request and reads the whole response.
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    nonisolated(nonsending) public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let bodyLength = request.trailers.isEmpty ? request.body.count : nil
         try await writeRequestHead(request.head, bodyLength: bodyLength, firstBody: bodyLength == nil ? [] : request.body)
         if bodyLength == nil {
@@ -86,18 +86,18 @@ public final class HTTPClientConnection: @unchecked Sendable {
 
     /// Starts a request. `bodyLength` is the whole body's size when known (0: none), nil to
     /// stream it chunked (unless the head sets Content-Length, which is then kept).
-    public func writeRequestHead(_ head: HTTPRequestHead, bodyLength: Int?) async throws {
+    nonisolated(nonsending) public func writeRequestHead(_ head: HTTPRequestHead, bodyLength: Int?) async throws {
         try await writeRequestHead(head, bodyLength: bodyLength, firstBody: [])
     }
 
-    private func writeRequestHead(_ head: HTTPRequestHead, bodyLength: Int?, firstBody: [UInt8]) async throws {
+    nonisolated(nonsending) private func writeRequestHead(_ head: HTTPRequestHead, bodyLength: Int?, firstBody: [UInt8]) async throws {
         try acquire(writeBusy, "request writer")
         defer { writeBusy.store(false, ordering: .releasing) }
         guard case .complete = requestState, responseComplete, !broken.load(ordering: .acquiring) else {
             throw HTTPError.invalidState("connection is busy with another request or broken")
         }
         var head = head
-        if head.version == .http1_1 && !head.headers.contains(name: "host") {
+        if head.version == .http1_1 && !head.headers.has(.host) {
             head.headers.add(name: "Host", value: head.host ?? "localhost")
         }
         let framing = HTTPFraming.prepare(&head, bodyLength: bodyLength)
@@ -120,11 +120,11 @@ public final class HTTPClientConnection: @unchecked Sendable {
         case .chunked, .untilClose:
             requestState = .body(framing, written: 0)
         }
-        try await guarded { try await self.stream.writeHTTP([bytes, firstBody], timeout: self.configuration.writeTimeout) }
+        try await guarded { try await self.stream.writeHTTP(bytes, firstBody, timeout: self.configuration.writeTimeout) }
     }
 
     /// Sends request body bytes (one chunk when chunked).
-    public func writeRequestBody(_ bytes: [UInt8]) async throws {
+    nonisolated(nonsending) public func writeRequestBody(_ bytes: [UInt8]) async throws {
         try acquire(writeBusy, "request writer")
         defer { writeBusy.store(false, ordering: .releasing) }
         guard case .body(let framing, let written) = requestState else {
@@ -150,7 +150,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
     }
 
     /// Ends the request body (last chunk and trailers when chunked).
-    public func finishRequest(trailers: HTTPHeaders? = nil) async throws {
+    nonisolated(nonsending) public func finishRequest(trailers: HTTPHeaders? = nil) async throws {
         try acquire(writeBusy, "request writer")
         defer { writeBusy.store(false, ordering: .releasing) }
         switch requestState {
@@ -175,7 +175,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
     // MARK: Response side
 
     /// Reads the final response head (interim 1xx responses are skipped; 101 is returned).
-    public func readResponseHead() async throws -> HTTPResponseHead {
+    nonisolated(nonsending) public func readResponseHead() async throws -> HTTPResponseHead {
         try acquire(readBusy, "response reader")
         defer { readBusy.store(false, ordering: .releasing) }
         guard !responseHeadRead else { throw HTTPError.invalidState("response head already read") }
@@ -198,7 +198,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
     }
 
     /// The next response body bytes; nil at the end of the body.
-    public func readResponseBody() async throws -> [UInt8]? {
+    nonisolated(nonsending) public func readResponseBody() async throws -> [UInt8]? {
         try acquire(readBusy, "response reader")
         defer { readBusy.store(false, ordering: .releasing) }
         guard responseHeadRead else { throw HTTPError.invalidState("readResponseBody before readResponseHead") }
@@ -220,7 +220,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
     /// Trailer fields of the response, once its body has been read to the end.
     public var trailers: HTTPHeaders { responseTrailers }
 
-    private func nextPart() async throws -> HTTPResponsePart {
+    nonisolated(nonsending) private func nextPart() async throws -> HTTPResponsePart {
         while true {
             let part: HTTPResponsePart?
             do {
@@ -259,7 +259,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
             && !broken.load(ordering: .acquiring) && parser.bufferedByteCount == 0
     }
 
-    public func close() async {
+    nonisolated(nonsending) public func close() async {
         broken.store(true, ordering: .releasing)
         await stream.close()
     }
@@ -271,7 +271,7 @@ public final class HTTPClientConnection: @unchecked Sendable {
     }
 
     /// Runs an I/O operation; any failure leaves the connection unusable.
-    private func guarded<R>(_ operation: () async throws -> R) async throws -> R {
+    nonisolated(nonsending) private func guarded<R>(_ operation: () async throws -> R) async throws -> R {
         do {
             return try await operation()
         } catch {

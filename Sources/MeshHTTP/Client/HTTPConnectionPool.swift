@@ -66,7 +66,7 @@ public final class HTTPConnectionPool: Sendable {
     }
 
     /// Sends a whole request, reusing a kept-alive connection when one is idle (see the retry rule).
-    public func send(_ request: HTTPRequest, to destination: HTTPDestination) async throws -> HTTPResponse {
+    nonisolated(nonsending) public func send(_ request: HTTPRequest, to destination: HTTPDestination) async throws -> HTTPResponse {
         let (connection, reused) = try await checkout(destination)
         do {
             let response = try await connection.send(request)
@@ -107,14 +107,14 @@ public final class HTTPConnectionPool: Sendable {
 
     /// Closes idle connections that have expired or that the peer closed; returns how many.
     @discardableResult
-    public func evictIdle() async -> Int {
+    nonisolated(nonsending) public func evictIdle() async -> Int {
         let expired = state.withLock { $0.evictExpired(now: now()) }
         for connection in expired { await connection.close() }
         return expired.count
     }
 
     /// Evicts expired idle connections as they expire, until the task is cancelled.
-    public func runEviction() async {
+    nonisolated(nonsending) public func runEviction() async {
         while !Task.isCancelled {
             let next = state.withLock { $0.nextExpiry }
             let delay = next.map { max($0 - now(), .milliseconds(10)) } ?? configuration.idleTimeout
@@ -125,14 +125,14 @@ public final class HTTPConnectionPool: Sendable {
 
     /// Closes every idle connection. Connections in use close when returned... unless reused later:
     /// call this when nothing uses the pool any more.
-    public func shutdown() async {
+    nonisolated(nonsending) public func shutdown() async {
         let all = state.withLock { $0.removeAll() }
         for connection in all { await connection.close() }
     }
 
     // MARK: -
 
-    private func checkout(_ destination: HTTPDestination) async throws -> (HTTPClientConnection, reused: Bool) {
+    nonisolated(nonsending) private func checkout(_ destination: HTTPDestination) async throws -> (HTTPClientConnection, reused: Bool) {
         while true {
             let (found, expired) = state.withLock { $0.checkout(destination, now: now()) }
             for connection in expired { await connection.close() }
@@ -147,13 +147,13 @@ public final class HTTPConnectionPool: Sendable {
         return (try await connect(destination), false)
     }
 
-    private func connect(_ destination: HTTPDestination) async throws -> HTTPClientConnection {
+    nonisolated(nonsending) private func connect(_ destination: HTTPDestination) async throws -> HTTPClientConnection {
         let stream = try await connector(destination)
         stats.withLock { $0.connectionsOpened += 1 }
         return HTTPClientConnection(stream: stream, configuration: configuration.client)
     }
 
-    private func checkin(_ connection: HTTPClientConnection, for destination: HTTPDestination) async {
+    nonisolated(nonsending) private func checkin(_ connection: HTTPClientConnection, for destination: HTTPDestination) async {
         guard connection.isReusable else {
             await connection.close()
             return

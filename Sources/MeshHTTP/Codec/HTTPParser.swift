@@ -30,6 +30,10 @@ public struct HTTPRequestParser {
         }
     }
 
+    /// When the request just parsed has no body, consumes its `.end` and returns true:
+    /// a server can then know the body is complete without another step.
+    public mutating func finishIfBodyless() -> Bool { core.finishIfBodyless() }
+
     /// The peer closed its side: `next()` throws `.truncatedMessage` if a request was cut short.
     public mutating func endOfInput() { core.endOfInput() }
 

@@ -89,6 +89,13 @@ struct HTTPParserCore {
 
     mutating func endOfInput() { receivedEOF = true }
 
+    /// Ends a message that has no body right away (its `.end` is all that is left).
+    mutating func finishIfBodyless() -> Bool {
+        guard case .endPending = state, !upgradeAfterEnd else { return false }
+        finishMessage()
+        return true
+    }
+
     /// Bytes received but not parsed: what follows an upgrade, or the rest after an error.
     mutating func takeBufferedBytes() -> [UInt8] {
         let rest = Array(buffer[readIndex...])
@@ -245,13 +252,15 @@ struct HTTPParserCore {
                 if bytes[i] == HTTPSyntax.lf { firstLineEnd = i; break }
                 i += 1
             }
-            let tooLong = HTTPParseError(isRequest ? .startLineTooLong : .malformedStartLine,
-                                         "start line longer than \(maxStart) bytes")
+            func tooLong() -> Result<Int?, HTTPParseError> {
+                .failure(HTTPParseError(isRequest ? .startLineTooLong : .malformedStartLine,
+                                        "start line longer than \(maxStart) bytes"))
+            }
             guard let firstLineEnd else {
-                return end - begin >= maxStart + 2 ? .failure(tooLong) : .success(nil)
+                return end - begin >= maxStart + 2 ? tooLong() : .success(nil)
             }
             let contentLength = firstLineEnd - begin - (firstLineEnd > begin && bytes[firstLineEnd - 1] == HTTPSyntax.cr ? 1 : 0)
-            if contentLength > maxStart { return .failure(tooLong) }
+            if contentLength > maxStart { return tooLong() }
             scan = max(scan, firstLineEnd)
             while scan < end {
                 if bytes[scan] == HTTPSyntax.lf {
@@ -327,7 +336,7 @@ struct HTTPParserCore {
         switch event {
         case .requestHead(let head):
             let framing = try FieldScan.framing(of: head.headers, version: head.version)
-            let hosts = head.headers.values(for: "host").count
+            let hosts = head.headers.count(.host)
             if hosts > 1 || (hosts == 0 && head.version == .http1_1) {
                 throw HTTPParseError(.invalidHost, hosts == 0 ? "HTTP/1.1 request without Host" : "\(hosts) Host fields")
             }
@@ -590,6 +599,7 @@ struct FieldScan {
     /// Parses `name: value` lines from `cursor` up to and including the blank line that ends at `end`.
     mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, from cursor: inout Int, until end: Int, maxCount: Int)
         throws(HTTPParseError) {
+        headers.fields.reserveCapacity(8)
         while cursor < end {
             let line = HTTPParserCore.line(in: bytes, from: &cursor)
             if line.isEmpty { return }
@@ -615,7 +625,9 @@ struct FieldScan {
                 throw HTTPParseError(.invalidHeaderValue, "control byte in value of \(HTTPParserCore.string(bytes, nameRange))")
             }
             guard headers.count < maxCount else { throw HTTPParseError(.headerBlockTooLarge, "more than \(maxCount) fields") }
-            headers.add(name: HTTPParserCore.string(bytes, nameRange), value: HTTPParserCore.string(bytes, valueStart..<valueEnd))
+            let known = KnownField.classify(UnsafeBufferPointer(rebasing: bytes[nameRange]))
+            headers.add(name: HTTPParserCore.string(bytes, nameRange), value: HTTPParserCore.string(bytes, valueStart..<valueEnd),
+                        known: known)
         }
     }
 
@@ -629,6 +641,7 @@ struct FieldScan {
 
     /// Content-Length / Transfer-Encoding, with the smuggling defenses of RFC 9112 §6.
     static func framing(of headers: HTTPHeaders, version: HTTPVersion) throws(HTTPParseError) -> Framing {
+        guard headers.has(.contentLength) || headers.has(.transferEncoding) else { return .absent }
         var length: Int?
         var codings: [Substring] = []
         var sawTransferEncoding = false

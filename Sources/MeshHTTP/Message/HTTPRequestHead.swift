@@ -81,18 +81,18 @@ public struct HTTPRequestHead: Sendable, Equatable {
             return String(rest[..<end])
         }
         if method == .connect { return target }
-        return headers.first(name: "host")
+        return headers.first(.host)
     }
 
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3).
     public var keepAlive: Bool {
-        if headers.containsToken("close", in: "connection") { return false }
-        return version.keepsAliveByDefault || headers.containsToken("keep-alive", in: "connection")
+        if headers.containsToken("close", in: .connection) { return false }
+        return version.keepsAliveByDefault || headers.containsToken("keep-alive", in: .connection)
     }
 
     /// Whether the client waits for `100 Continue` before sending the body.
     public var expectsContinue: Bool {
-        guard let expect = headers.first(name: "expect") else { return false }
+        guard let expect = headers.first(.expect) else { return false }
         return HTTPSyntax.equalsIgnoringCase(String(expect.trimmingOWS()), "100-continue")
     }
 
@@ -169,7 +169,7 @@ public struct HTTPResponseHead: Sendable, Equatable {
 
     /// Whether the server lets the connection carry another request (RFC 9112 §9.3).
     public var keepAlive: Bool {
-        if headers.containsToken("close", in: "connection") { return false }
-        return version.keepsAliveByDefault || headers.containsToken("keep-alive", in: "connection")
+        if headers.containsToken("close", in: .connection) { return false }
+        return version.keepsAliveByDefault || headers.containsToken("keep-alive", in: .connection)
     }
 }

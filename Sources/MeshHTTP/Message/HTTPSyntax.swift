@@ -6,18 +6,21 @@ enum HTTPSyntax {
     static let tab: UInt8 = 9
     static let colon: UInt8 = 58
 
-    /// tchar: `!#$%&'*+-.^_`|~`, digits and letters.
-    static let tokenTable: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(byte)] = true }
-        for byte in "!#$%&'*+-.^_`|~".utf8 { table[Int(byte)] = true }
-        return table
-    }()
-
+    /// tchar: `!#$%&'*+-.^_`|~`, digits and letters, as two 64-bit masks over ASCII
+    /// (constants, so the hot path touches no global table).
     @inline(__always)
-    static func isTokenByte(_ byte: UInt8) -> Bool { tokenTable[Int(byte)] }
+    static func isTokenByte(_ byte: UInt8) -> Bool { tokenBit(byte) == 1 }
+
+    /// 1 for a token byte, 0 otherwise, without branches (loops over names vectorize).
+    @inline(__always)
+    static func tokenBit(_ byte: UInt8) -> UInt64 {
+        // Bytes 0-63: ! # $ % & ' * + - . and digits. Bytes 64-127: letters ^ _ ` | ~.
+        let low: UInt64 = 0x03FF_6CFA_0000_0000
+        let high: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+        let shift = UInt64(byte & 63)
+        let mask = byte < 64 ? low : (byte < 128 ? high : 0)
+        return (mask >> shift) & 1
+    }
 
     /// field-vchar / SP / HTAB / obs-text: everything but controls (other than HTAB) and DEL.
     @inline(__always)
@@ -36,14 +39,54 @@ enum HTTPSyntax {
 
     /// ASCII case-insensitive comparison (header names, tokens).
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
         var a = a, b = b
         return a.withUTF8 { x in
             b.withUTF8 { y in
-                guard x.count == y.count else { return false }
-                for i in 0..<x.count where lowercased(x[i]) != lowercased(y[i]) { return false }
+                for i in 0..<x.count {
+                    let p = x[i], q = y[i]
+                    if p != q && lowercased(p) != lowercased(q) { return false }
+                }
                 return true
             }
         }
+    }
+
+    /// The decimal form of a non-negative integer (Content-Length, chunk sizes in logs),
+    /// without the generic integer printing machinery.
+    static func decimal(_ value: Int) -> String {
+        // Up to 15 bytes a string is stored inline: no allocation.
+        guard value >= 0, value < 1_000_000_000_000_000 else { return String(value) }
+        return String(unsafeUninitializedCapacity: 15) { buffer in
+            var digits = value, count = 0
+            repeat {
+                buffer[count] = UInt8(48 + digits % 10)
+                digits /= 10
+                count += 1
+            } while digits > 0
+            buffer[0..<count].reverse()
+            return count
+        }
+    }
+
+    /// `equalsIgnoringCase` against a lowercase ASCII literal, without making a String of it.
+    static func equalsIgnoringCase(_ a: String, _ lowercaseLiteral: StaticString) -> Bool {
+        let count = lowercaseLiteral.utf8CodeUnitCount
+        guard a.utf8.count == count else { return false }
+        let literal = lowercaseLiteral.utf8Start
+        var index = 0
+        for byte in a.utf8 {
+            if lowercased(byte) != literal[index] { return false }
+            index += 1
+        }
+        return true
+    }
+
+    static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercaseLiteral: StaticString) -> Bool {
+        guard bytes.count == lowercaseLiteral.utf8CodeUnitCount else { return false }
+        let literal = lowercaseLiteral.utf8Start
+        for index in 0..<bytes.count where lowercased(bytes[index]) != literal[index] { return false }
+        return true
     }
 
     /// Splits a comma-separated list value (`keep-alive, Upgrade`) into trimmed, non-empty elements.

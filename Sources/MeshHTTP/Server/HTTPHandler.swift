@@ -9,18 +9,18 @@
 /// a streamed head has gone out closes the connection, so the client sees an
 /// incomplete response rather than a truncated one that looks whole.
 public protocol HTTPHandler: Sendable {
-    func handle(_ request: HTTPServerRequest, _ response: HTTPResponseWriter) async throws
+    nonisolated(nonsending) func handle(_ request: HTTPServerRequest, _ response: HTTPResponseWriter) async throws
 }
 
 /// A handler from a closure over the streaming API.
 public struct HTTPStreamingHandler: HTTPHandler {
-    let body: @Sendable (HTTPServerRequest, HTTPResponseWriter) async throws -> Void
+    let body: nonisolated(nonsending) @Sendable (HTTPServerRequest, HTTPResponseWriter) async throws -> Void
 
-    public init(_ body: @escaping @Sendable (HTTPServerRequest, HTTPResponseWriter) async throws -> Void) {
+    public init(_ body: nonisolated(nonsending) @escaping @Sendable (HTTPServerRequest, HTTPResponseWriter) async throws -> Void) {
         self.body = body
     }
 
-    public func handle(_ request: HTTPServerRequest, _ response: HTTPResponseWriter) async throws {
+    nonisolated(nonsending) public func handle(_ request: HTTPServerRequest, _ response: HTTPResponseWriter) async throws {
         try await body(request, response)
     }
 }
@@ -28,16 +28,21 @@ public struct HTTPStreamingHandler: HTTPHandler {
 /// A handler for whole messages: the body is read in full (up to the server's
 /// `maxBodyBytes`, else 413 before the closure runs), the closure answers with a whole response.
 public struct HTTPSimpleHandler: HTTPHandler {
-    let body: @Sendable (HTTPRequest) async -> HTTPResponse
+    let body: nonisolated(nonsending) @Sendable (HTTPRequest) async -> HTTPResponse
 
-    public init(_ body: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
+    public init(_ body: nonisolated(nonsending) @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
         self.body = body
     }
 
-    public func handle(_ request: HTTPServerRequest, _ response: HTTPResponseWriter) async throws {
-        let (bytes, trailers) = try await request.body.collectWithTrailers()
-        let answer = await body(HTTPRequest(head: request.head, body: bytes, trailers: trailers))
-        try await response.send(answer)
+    nonisolated(nonsending) public func handle(_ request: HTTPServerRequest, _ response: HTTPResponseWriter) async throws {
+        let whole: HTTPRequest
+        if request.body.isComplete {
+            whole = HTTPRequest(head: request.head)
+        } else {
+            let (bytes, trailers) = try await request.body.collectWithTrailers()
+            whole = HTTPRequest(head: request.head, body: bytes, trailers: trailers)
+        }
+        try await response.send(await body(whole))
     }
 }
 
@@ -57,7 +62,7 @@ public struct HTTPServerRequest: Sendable {
     /// run it beside the writer and stop when it returns. It first reads and discards
     /// whatever body is left; bytes of a next pipelined request are kept for later.
     /// Cancel it (end the task group) when the response is done.
-    public func waitForDisconnect() async {
+    nonisolated(nonsending) public func waitForDisconnect() async {
         await body.exchange.waitForDisconnect(generation: body.generation)
     }
 }
@@ -74,7 +79,7 @@ public struct HTTPRequestBody: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         let exchange: HTTPServerConnection
         let generation: Int
-        public mutating func next() async throws -> [UInt8]? {
+        nonisolated(nonsending) public mutating func next() async throws -> [UInt8]? {
             try await exchange.readBodyChunk(generation: generation)
         }
     }
@@ -85,11 +90,11 @@ public struct HTTPRequestBody: AsyncSequence, Sendable {
 
     /// The whole (rest of the) body. Throws `HTTPError.bodyTooLarge` beyond `limit` bytes
     /// (the server's own `maxBodyBytes` applies regardless, as 413).
-    public func collect(upTo limit: Int = Int.max) async throws -> [UInt8] {
+    nonisolated(nonsending) public func collect(upTo limit: Int = Int.max) async throws -> [UInt8] {
         try await collectWithTrailers(upTo: limit).0
     }
 
-    func collectWithTrailers(upTo limit: Int = Int.max) async throws -> ([UInt8], HTTPHeaders) {
+    nonisolated(nonsending) func collectWithTrailers(upTo limit: Int = Int.max) async throws -> ([UInt8], HTTPHeaders) {
         var bytes: [UInt8] = []
         while let chunk = try await exchange.readBodyChunk(generation: generation) {
             if bytes.isEmpty {
@@ -102,6 +107,9 @@ public struct HTTPRequestBody: AsyncSequence, Sendable {
         return (bytes, exchange.trailers(generation: generation))
     }
 
+    /// Whether the whole body has been read (true at once for a request without a body).
+    public var isComplete: Bool { exchange.bodyIsComplete(generation: generation) }
+
     /// Trailer fields of a chunked body, once the body has been read to its end.
     public var trailers: HTTPHeaders { exchange.trailers(generation: generation) }
 }
@@ -113,24 +121,24 @@ public struct HTTPResponseWriter: Sendable {
 
     /// Sends a whole response. Content-Length is set from the body; HEAD, 1xx, 204
     /// and 304 responses go without body bytes.
-    public func send(_ response: HTTPResponse) async throws {
+    nonisolated(nonsending) public func send(_ response: HTTPResponse) async throws {
         try await exchange.send(response, generation: generation)
     }
 
     /// Starts a streamed response. Its body is chunked, unless the head sets
     /// Content-Length (then exactly that many bytes must follow) or the client
     /// speaks HTTP/1.0 (then the body ends when the connection closes).
-    public func writeHead(_ head: HTTPResponseHead) async throws {
+    nonisolated(nonsending) public func writeHead(_ head: HTTPResponseHead) async throws {
         try await exchange.writeHead(head, generation: generation)
     }
 
     /// Sends body bytes now (one chunk when chunked).
-    public func writeBody(_ bytes: [UInt8]) async throws {
+    nonisolated(nonsending) public func writeBody(_ bytes: [UInt8]) async throws {
         try await exchange.writeBody(bytes, generation: generation)
     }
 
     /// Ends a streamed body (last chunk and trailers when chunked).
-    public func finish(trailers: HTTPHeaders? = nil) async throws {
+    nonisolated(nonsending) public func finish(trailers: HTTPHeaders? = nil) async throws {
         try await exchange.finish(trailers: trailers, generation: generation)
     }
 

@@ -23,7 +23,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// Serves connections accepted from `listener` until shutdown or until the listener fails.
-    public func serve(_ listener: SocketListener, handler: some HTTPHandler) async throws {
+    nonisolated(nonsending) public func serve(_ listener: SocketListener, handler: some HTTPHandler) async throws {
         listeners.withLock { $0.append(listener) }
         try await withThrowingDiscardingTaskGroup { group in
             while !lifecycle.isShuttingDown {
@@ -40,12 +40,10 @@ public final class HTTPServer: Sendable {
                     }
                     throw error
                 }
-                let connection = HTTPServerConnection(stream: stream, configuration: configuration, lifecycle: lifecycle)
-                let id = ObjectIdentifier(connection)
-                connections.withLock { $0[id] = connection }
+                let connection = track(stream)
                 group.addTask(executorPreference: stream.eventLoop) {
                     await connection.run(handler)
-                    self.connections.withLock { _ = $0.removeValue(forKey: id) }
+                    self.untrack(connection)
                 }
             }
         }
@@ -53,19 +51,27 @@ public final class HTTPServer: Sendable {
 
     /// Serves one already-connected stream (a socket accepted elsewhere, a TLS stream, an
     /// in-memory stream in tests) until it closes. Shutdown applies to it too.
-    public func serve(stream: any ByteStream, handler: some HTTPHandler) async {
-        let connection = HTTPServerConnection(stream: stream, configuration: configuration, lifecycle: lifecycle)
-        let id = ObjectIdentifier(connection)
-        connections.withLock { $0[id] = connection }
+    nonisolated(nonsending) public func serve(stream: any ByteStream, handler: some HTTPHandler) async {
+        let connection = track(stream)
         await connection.run(handler)
-        connections.withLock { _ = $0.removeValue(forKey: id) }
+        untrack(connection)
+    }
+
+    private func track(_ stream: any ByteStream) -> HTTPServerConnection {
+        let connection = HTTPServerConnection(stream: stream, configuration: configuration, lifecycle: lifecycle)
+        connections.withLock { $0[ObjectIdentifier(connection)] = connection }
+        return connection
+    }
+
+    private func untrack(_ connection: HTTPServerConnection) {
+        connections.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(connection)) }
     }
 
     /// Connections open right now.
     public var connectionCount: Int { connections.withLock { $0.count } }
 
     /// Stops accepting and winds down, as described on the type.
-    public func shutdown(gracePeriod: Duration = .seconds(10)) async {
+    nonisolated(nonsending) public func shutdown(gracePeriod: Duration = .seconds(10)) async {
         lifecycle.beginShutdown()
         for listener in listeners.withLock({ $0 }) { await listener.close() }
         await closeConnections(onlyIdle: true)
@@ -77,7 +83,7 @@ public final class HTTPServer: Sendable {
         await closeConnections(onlyIdle: false)
     }
 
-    private func closeConnections(onlyIdle: Bool) async {
+    nonisolated(nonsending) private func closeConnections(onlyIdle: Bool) async {
         let open = connections.withLock { Array($0.values) }
         for connection in open where !onlyIdle || connection.isIdle.load(ordering: .relaxed) {
             await connection.stream.close()

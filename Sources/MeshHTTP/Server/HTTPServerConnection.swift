@@ -61,14 +61,14 @@ public final class HTTPServerConnection: @unchecked Sendable {
         await HTTPServerConnection(stream: stream, configuration: configuration, lifecycle: nil).run(handler)
     }
 
-    func run(_ handler: some HTTPHandler) async {
+    nonisolated(nonsending) func run(_ handler: some HTTPHandler) async {
         while await serveOneRequest(handler) {}
         isIdle.store(false, ordering: .relaxed)
         await stream.close()
     }
 
     /// Serves one request; false when the connection must close.
-    private func serveOneRequest(_ handler: some HTTPHandler) async -> Bool {
+    nonisolated(nonsending) private func serveOneRequest(_ handler: some HTTPHandler) async -> Bool {
         let head: HTTPRequestHead
         do {
             guard let next = try await readHead() else { return false }
@@ -85,7 +85,8 @@ public final class HTTPServerConnection: @unchecked Sendable {
             return false
         }
         beginExchange(head)
-        if head.headers.contains(name: "expect") && !head.expectsContinue {
+        if parser.finishIfBodyless() { bodyComplete = true }
+        if head.headers.has(.expect) && !head.expectsContinue {
             await respondAndClose(.expectationFailed, reason: "only 100-continue is understood")
             return false
         }
@@ -96,6 +97,18 @@ public final class HTTPServerConnection: @unchecked Sendable {
             try await handler.handle(request, HTTPResponseWriter(exchange: self, generation: current))
         } catch {
             handlerError = error
+        }
+        // The common case needs no I/O to finish: skip the async path.
+        if handlerError == nil, case .finished = responseState, bodyComplete, keepAlive, readFailure == nil,
+           readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            if writeBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+                generation.add(1, ordering: .acquiringAndReleasing)
+                requestsServed += 1
+                writeBusy.store(false, ordering: .releasing)
+                readBusy.store(false, ordering: .releasing)
+                return true
+            }
+            readBusy.store(false, ordering: .releasing)
         }
         return await completeExchange(handlerError: handlerError)
     }
@@ -120,7 +133,8 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    private func readMore(timeout: Duration?) async throws {
+    @inline(__always)
+    nonisolated(nonsending) private func readMore(timeout: Duration?) async throws {
         var buffer = ByteBuffer()
         swap(&buffer, &readBuffer)
         defer { swap(&buffer, &readBuffer) }
@@ -133,7 +147,8 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    private func readHead() async throws -> HTTPRequestHead? {
+    @inline(__always)
+    nonisolated(nonsending) private func readHead() async throws -> HTTPRequestHead? {
         while true {
             if let part = try parseNext() {
                 guard case .head(let head) = part else { throw HTTPError.invalidState("body before head") }
@@ -148,7 +163,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    func readBodyChunk(generation expected: Int) async throws -> [UInt8]? {
+    nonisolated(nonsending) func readBodyChunk(generation expected: Int) async throws -> [UInt8]? {
         try checkGeneration(expected)
         guard readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             throw HTTPError.concurrentUse("request body")
@@ -180,11 +195,15 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
+    func bodyIsComplete(generation expected: Int) -> Bool {
+        generation.load(ordering: .acquiring) == expected && bodyComplete
+    }
+
     func trailers(generation expected: Int) -> HTTPHeaders {
         generation.load(ordering: .acquiring) == expected ? requestTrailers : HTTPHeaders()
     }
 
-    func waitForDisconnect(generation expected: Int) async {
+    nonisolated(nonsending) func waitForDisconnect(generation expected: Int) async {
         do {
             while try await readBodyChunk(generation: expected) != nil {}
             guard readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
@@ -199,7 +218,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    private func sendContinue() async throws {
+    nonisolated(nonsending) private func sendContinue() async throws {
         guard requestHead.version == .http1_1,
               writeBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
         defer { writeBusy.store(false, ordering: .releasing) }
@@ -210,6 +229,8 @@ public final class HTTPServerConnection: @unchecked Sendable {
 
     private static let continueBytes: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
     private static let crlf: [UInt8] = [13, 10]
+    /// Bodies up to this size are copied behind the head and written as one buffer.
+    static let copyBodyLimit = 8 * 1024
 
     // MARK: - Writing
 
@@ -234,34 +255,36 @@ public final class HTTPServerConnection: @unchecked Sendable {
         return true
     }
 
-    func send(_ response: HTTPResponse, generation expected: Int) async throws {
+    nonisolated(nonsending) func send(_ response: HTTPResponse, generation expected: Int) async throws {
         try acquireWriter(expected)
         defer { releaseWriter() }
         try await sendLocked(response)
     }
 
-    private func sendLocked(_ response: HTTPResponse) async throws {
+    @inline(__always)
+    nonisolated(nonsending) private func sendLocked(_ response: HTTPResponse) async throws {
         guard case .notStarted = responseState else { throw HTTPError.invalidState("response already started") }
-        var head = response.head
+        let head = response.head
         if head.status.isInformational && head.status.code != 101 {
             // An interim response (103 Early Hints): the final one still has to come.
-            var bytes: [UInt8] = []
-            HTTPSerializer.append(head, to: &bytes)
-            return try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+            return try await stream.writeHTTP(HTTPSerializer.serialize(head), timeout: configuration.writeTimeout)
         }
-        let framing = HTTPFraming.prepare(&head, requestMethod: requestHead.method, requestVersion: requestHead.version,
-                                          bodyLength: response.trailers.isEmpty ? response.body.count : nil)
-        decorate(&head, framing: framing)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(160 + head.headers.count * 32)
-        HTTPSerializer.append(head, to: &bytes)
+        let (framing, additions) = settle(head, bodyLength: response.trailers.isEmpty ? response.body.count : nil)
+        let copiesBody = framing != .none && response.body.count <= Self.copyBodyLimit
+        var bytes = HTTPSerializer.serialize(head, adding: additions, reserving: copiesBody ? response.body.count : 0)
         responseState = .finished
         do {
             switch framing {
             case .none:
                 try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
             case .contentLength, .untilClose:
-                try await stream.writeHTTP([bytes, response.body], timeout: configuration.writeTimeout)
+                if response.body.count <= Self.copyBodyLimit {
+                    // One buffer: a small copy is cheaper than a gathered write's bookkeeping.
+                    bytes.append(contentsOf: response.body)
+                    try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+                } else {
+                    try await stream.writeHTTP(bytes, response.body, timeout: configuration.writeTimeout)
+                }
             case .chunked:
                 HTTPSerializer.appendBody(response.body, trailers: response.trailers, framing: .chunked, to: &bytes)
                 try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
@@ -272,15 +295,12 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    func writeHead(_ head: HTTPResponseHead, generation expected: Int) async throws {
+    nonisolated(nonsending) func writeHead(_ head: HTTPResponseHead, generation expected: Int) async throws {
         try acquireWriter(expected)
         defer { releaseWriter() }
         guard case .notStarted = responseState else { throw HTTPError.invalidState("response already started") }
-        var head = head
-        let framing = HTTPFraming.prepare(&head, requestMethod: requestHead.method, requestVersion: requestHead.version, bodyLength: nil)
-        decorate(&head, framing: framing)
-        var bytes: [UInt8] = []
-        HTTPSerializer.append(head, to: &bytes)
+        let (framing, additions) = settle(head, bodyLength: nil)
+        let bytes = HTTPSerializer.serialize(head, adding: additions)
         responseState = .streaming(framing, written: 0)
         do {
             try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
@@ -290,7 +310,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    func writeBody(_ body: [UInt8], generation expected: Int) async throws {
+    nonisolated(nonsending) func writeBody(_ body: [UInt8], generation expected: Int) async throws {
         try acquireWriter(expected)
         defer { releaseWriter() }
         guard case .streaming(let framing, let written) = responseState else {
@@ -322,13 +342,13 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    func finish(trailers: HTTPHeaders?, generation expected: Int) async throws {
+    nonisolated(nonsending) func finish(trailers: HTTPHeaders?, generation expected: Int) async throws {
         try acquireWriter(expected)
         defer { releaseWriter() }
         try await finishLocked(trailers: trailers)
     }
 
-    private func finishLocked(trailers: HTTPHeaders?) async throws {
+    nonisolated(nonsending) private func finishLocked(trailers: HTTPHeaders?) async throws {
         guard case .streaming(let framing, let written) = responseState else {
             if case .finished = responseState { return }
             throw HTTPError.invalidState("finish without a streamed head")
@@ -354,25 +374,27 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
-    /// Adds Connection, Date and Server fields, and settles whether the connection stays open.
-    private func decorate(_ head: inout HTTPResponseHead, framing: HTTPBodyFraming) {
+    /// Decides the response's framing and the fields the server adds (Connection, Date,
+    /// Server), and settles whether the connection stays open.
+    private func settle(_ head: HTTPResponseHead, bodyLength: Int?) -> (HTTPBodyFraming, HeadAdditions) {
+        var (framing, additions) = HTTPFraming.decide(head, requestMethod: requestHead.method,
+                                                      requestVersion: requestHead.version, bodyLength: bodyLength)
         let unreadBodyUnwanted = !bodyComplete && requestHead.expectsContinue && !continueSent
         let limitReached = configuration.maxRequestsPerConnection.map { requestsServed + 1 >= $0 } ?? false
         if keepAlive && (framing == .untilClose || unreadBodyUnwanted || limitReached
-                         || lifecycle?.isShuttingDown == true || head.headers.containsToken("close", in: "connection")) {
+                         || lifecycle?.isShuttingDown == true || head.headers.containsToken("close", in: .connection)) {
             keepAlive = false
         }
         if !keepAlive {
-            head.headers.replaceOrAdd(name: "Connection", value: "close")
+            additions.omit(.connection, from: head.headers)
+            additions.connection = "close"
         } else if requestHead.version == .http1_0 {
-            head.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+            additions.omit(.connection, from: head.headers)
+            additions.connection = "keep-alive"
         }
-        if configuration.sendsDate && !head.headers.contains(name: "date") {
-            head.headers.add(name: "Date", value: currentDate())
-        }
-        if let serverName = configuration.serverName, !head.headers.contains(name: "server") {
-            head.headers.add(name: "Server", value: serverName)
-        }
+        if configuration.sendsDate && !head.headers.has(.date) { additions.date = currentDate() }
+        if let serverName = configuration.serverName, !head.headers.has(.server) { additions.server = serverName }
+        return (framing, additions)
     }
 
     private func currentDate() -> String {
@@ -388,7 +410,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
 
     /// After the handler returned: makes sure a whole response went out, discards an
     /// unread body, and says whether the connection can carry another request.
-    private func completeExchange(handlerError: (any Error)?) async -> Bool {
+    nonisolated(nonsending) private func completeExchange(handlerError: (any Error)?) async -> Bool {
         // A handler that left a task reading or writing: nothing can be trusted, close.
         guard readBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         guard writeBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
@@ -429,7 +451,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
     }
 
     /// Reads and drops what is left of the request body, within `maxDiscardBytes`.
-    private func discardUnreadBody() async -> Bool {
+    nonisolated(nonsending) private func discardUnreadBody() async -> Bool {
         if bodyComplete { return true }
         if requestHead.expectsContinue && !continueSent { return false }
         var discarded = 0
@@ -456,17 +478,20 @@ public final class HTTPServerConnection: @unchecked Sendable {
 
     /// Before closing with request bytes still coming, stop writing and read a little
     /// longer, so the kernel does not answer them with a reset that destroys the response.
-    private func lingerIfBodyUnread() async {
+    nonisolated(nonsending) private func lingerIfBodyUnread() async {
         guard !bodyComplete || readFailure != nil, !peerClosed else { return }
         try? await stream.shutdownWrite()
-        var drained = ByteBuffer()
-        while drained.readableBytes < 1 << 20 {
-            guard (try? await stream.readHTTP(into: &drained, timeout: Duration.seconds(2))) == true else { return }
+        var scratch = ByteBuffer()
+        var drained = 0
+        while drained < 1 << 20 {
+            guard (try? await stream.readHTTP(into: &scratch, timeout: Duration.seconds(2))) == true else { return }
+            drained += scratch.readableBytes
+            scratch.clear()
         }
     }
 
     /// Answers a request that could not be read (400, 408, 413, 414, 417, 431, 501, 505) and closes.
-    private func respondAndClose(_ status: HTTPStatus, reason: String) async {
+    nonisolated(nonsending) private func respondAndClose(_ status: HTTPStatus, reason: String) async {
         keepAlive = false
         responseState = .notStarted
         bodyComplete = false
@@ -478,12 +503,12 @@ public final class HTTPServerConnection: @unchecked Sendable {
 }
 
 /// State a server shares with its connections: whether it is shutting down.
-public final class HTTPServerLifecycle: Sendable {
+final class HTTPServerLifecycle: Sendable {
     private let shuttingDown = Atomic<Bool>(false)
 
-    public init() {}
+    init() {}
 
-    public var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
 
     func beginShutdown() { shuttingDown.store(true, ordering: .releasing) }
 }

@@ -5,35 +5,58 @@ import MeshIO
 /// handlers hold) wrapped in buffers without copying.
 extension ByteStream {
     /// Reads what is available into `buffer`; false at end of stream.
-    func readHTTP(into buffer: inout ByteBuffer, timeout: Duration?) async throws -> Bool {
+    @inline(__always)
+    nonisolated(nonsending) func readHTTP(into buffer: inout ByteBuffer, timeout: Duration?) async throws -> Bool {
         do {
             return try await read(into: &buffer, maxBytes: 64 * 1024, timeout: timeout) != nil
         } catch IOError.timedOut {
-            throw HTTPError.timedOut("no bytes from the peer within \(timeout.map { "\($0)" } ?? "-")")
+            throw HTTPError.timedOut("no bytes from the peer within \(Self.describe(timeout))")
         }
     }
 
-    func writeHTTP(_ bytes: [UInt8], timeout: Duration?) async throws {
+    @inline(__always)
+    nonisolated(nonsending) func writeHTTP(_ bytes: [UInt8], timeout: Duration?) async throws {
         do {
             try await write(ByteBuffer(bytes), timeout: timeout)
         } catch IOError.timedOut {
-            throw HTTPError.timedOut("peer did not take our bytes within \(timeout.map { "\($0)" } ?? "-")")
+            throw Self.writeTimedOut(timeout)
+        }
+    }
+
+    /// Writes a head and a body in one gathered write (no array of arrays on the way).
+    @inline(__always)
+    nonisolated(nonsending) func writeHTTP(_ head: [UInt8], _ body: [UInt8], timeout: Duration?) async throws {
+        if body.isEmpty { return try await writeHTTP(head, timeout: timeout) }
+        do {
+            try await write([ByteBuffer(head), ByteBuffer(body)], timeout: timeout)
+        } catch IOError.timedOut {
+            throw Self.writeTimedOut(timeout)
         }
     }
 
     /// Writes several arrays in order, gathered into as few syscalls as the stream can.
-    func writeHTTP(_ parts: [[UInt8]], timeout: Duration?) async throws {
+    @inline(__always)
+    nonisolated(nonsending) func writeHTTP(_ parts: [[UInt8]], timeout: Duration?) async throws {
         do {
-            try await write(parts.compactMap { $0.isEmpty ? nil : ByteBuffer($0) }, timeout: timeout)
+            var buffers: [ByteBuffer] = []
+            buffers.reserveCapacity(parts.count)
+            for part in parts where !part.isEmpty { buffers.append(ByteBuffer(part)) }
+            try await write(buffers, timeout: timeout)
         } catch IOError.timedOut {
-            throw HTTPError.timedOut("peer did not take our bytes within \(timeout.map { "\($0)" } ?? "-")")
+            throw Self.writeTimedOut(timeout)
         }
+    }
+
+    static func describe(_ timeout: Duration?) -> String { timeout.map { "\($0)" } ?? "-" }
+
+    static func writeTimedOut(_ timeout: Duration?) -> HTTPError {
+        HTTPError.timedOut("peer did not take our bytes within \(describe(timeout))")
     }
 
     /// A check without waiting, for a pooled connection before reuse: true when the peer
     /// has closed it, reset it, or sent bytes nobody asked for. A read that would wait is
     /// the healthy answer (it times out at once).
-    func isUnusableWhileIdle() async -> Bool {
+    nonisolated(nonsending) func isUnusableWhileIdle() async -> Bool {
         var probe = ByteBuffer()
         do {
             _ = try await read(into: &probe, maxBytes: 1, timeout: .zero)
