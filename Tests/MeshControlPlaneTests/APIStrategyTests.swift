@@ -143,7 +143,7 @@ extension APIHarness.Reply {
         await api.namespace("shop")
         await api.service("a", clusterIP: "10.96.9.9")
         // Removed from the store directly (not through the API): the next request re-reads the store.
-        try? api.store.delete(ObjectKey(GroupResource(resource: "services"), namespace: "shop", name: "a"))
+        _ = try? api.store.delete(ObjectKey(GroupResource(resource: "services"), namespace: "shop", name: "a"))
         #expect(await api.service("b", clusterIP: "10.96.9.9").code == 201)
     }
 

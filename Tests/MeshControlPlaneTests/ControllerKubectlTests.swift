@@ -31,7 +31,7 @@ enum Kubectl {
         process.arguments = ["--server", server, "--cache-dir", home + "/cache"] + arguments
         process.environment = ["HOME": home, "KUBECONFIG": home + "/none", "PATH": "/usr/bin:/bin"]
         let outPath = home + "/stdout", errPath = home + "/stderr"
-        for file in [outPath, errPath] { FileManager.default.createFile(atPath: file, contents: nil) }
+        for file in [outPath, errPath] { _ = FileManager.default.createFile(atPath: file, contents: nil) }
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         defer {
