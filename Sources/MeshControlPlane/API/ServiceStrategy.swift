@@ -6,8 +6,6 @@ import MeshModel
 struct ServiceStrategy: ResourceStrategy {
     let allocator: ClusterIPAllocator
 
-    static let specPath: FieldPath = "spec"
-
     func beforeCreate(_ object: inout JSONValue) throws(StatusObject) {
         try fillAddresses(&object)
     }
