@@ -82,7 +82,7 @@ func configMapJSON(_ name: String) -> JSONValue {
         let lab = try TemporaryLab()
         let up = try lab.meshlab("up", "--api-port", "0")
         #expect(up.code == 0, "\(up.stderr)")
-        #expect(up.stdout.contains("] store: 5 objects"))
+        #expect(up.stdout.contains("] store: 10 objects"))  // 5 namespaces and their default ServiceAccounts
         #expect(up.stdout.contains("meshlab is up after"))
 
         let status = try lab.meshlab("status", "-o", "json")

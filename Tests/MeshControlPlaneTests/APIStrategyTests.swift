@@ -125,6 +125,24 @@ extension APIHarness.Reply {
         #expect(await api.service("other", clusterIP: "10.96.0.99").code == 201)
     }
 
+    @Test func changingTypeToAndFromExternalNameTakesAndGivesAnAddress() async throws {
+        let api = StrategyHarness()
+        await api.namespace("shop")
+        #expect(await api.service("web", type: "ExternalName").clusterIP == nil)
+        let path = "/api/v1/namespaces/shop/services/web"
+        let merge = "application/merge-patch+json"
+        let clusterIP = await api.call(.patch, path, ["spec": ["type": "ClusterIP", "externalName": nil]], contentType: merge)
+        #expect(clusterIP.code == 200, "\(clusterIP.body)")
+        let ip = try #require(clusterIP.clusterIP)
+        #expect(ip.hasPrefix("10.96."))
+        let external = await api.call(.patch, path, ["spec": ["type": "ExternalName", "externalName": "example.com"]],
+                                      contentType: merge)
+        #expect(external.code == 200, "\(external.body)")
+        #expect(external.clusterIP == nil && external.body[path: "spec.clusterIPs"] == nil)
+        #expect(external.body[path: "spec.ipFamilies"] == nil && external.body[path: "spec.ipFamilyPolicy"] == nil)
+        #expect(await api.service("other", clusterIP: ip).code == 201)
+    }
+
     @Test func deleteAndNamespaceDeleteGiveAddressesBack() async {
         let api = StrategyHarness()
         await api.namespace("shop")
@@ -143,7 +161,7 @@ extension APIHarness.Reply {
         await api.namespace("shop")
         await api.service("a", clusterIP: "10.96.9.9")
         // Removed from the store directly (not through the API): the next request re-reads the store.
-        try? api.store.delete(ObjectKey(GroupResource(resource: "services"), namespace: "shop", name: "a"))
+        _ = try? api.store.delete(ObjectKey(GroupResource(resource: "services"), namespace: "shop", name: "a"))
         #expect(await api.service("b", clusterIP: "10.96.9.9").code == 201)
     }
 

@@ -214,3 +214,15 @@ func makePod(_ name: String, app: String = "web", ip: String?, ready: Bool, port
         #expect(await waiter.value == nil)
     }
 }
+
+@Suite struct BootstrapTests {
+    @Test func seedsNamespacesWithTheirDefaultAccountsOnce() throws {
+        let store = ResourceStore(options: StoreOptions(log: { _ in }))
+        try store.create(.namespaces, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "older"]])
+        #expect(try Bootstrap.seed(store) == Bootstrap.namespaces.count * 2 + 1)
+        let accounts = store.list(GroupResource(resource: "serviceaccounts")).items
+        #expect(Set(accounts.compactMap { $0[path: "metadata.namespace"]?.stringValue }) == Set(Bootstrap.namespaces + ["older"]))
+        #expect(accounts.allSatisfy { $0[path: "metadata.name"] == "default" })
+        #expect(try Bootstrap.seed(store) == 0)
+    }
+}

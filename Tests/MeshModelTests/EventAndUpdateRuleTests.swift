@@ -138,3 +138,35 @@ import Testing
             == ["spec.containers: Forbidden: pod updates may not add or remove containers"])
     }
 }
+
+@Suite struct EventConstructionTests {
+    let pod: JSONValue = [
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": ["name": "web-1", "namespace": "shop", "uid": "u1", "resourceVersion": "7"],
+    ]
+
+    @Test func makesTheEventARecorderWould() throws {
+        let event = Event.about(pod, type: Event.warning, reason: "BackOff", message: "Back-off restarting failed container",
+                                component: "kubelet", host: "meshlab", time: 1_700_000_000, sequence: 3)
+        #expect(event[path: "metadata.name"] == "web-1.17979cfe362a0003")
+        #expect(event[path: "metadata.namespace"] == "shop")
+        #expect(event["involvedObject"] == ["kind": "Pod", "namespace": "shop", "name": "web-1", "uid": "u1",
+                                            "apiVersion": "v1", "resourceVersion": "7"])
+        #expect(event["source"] == ["component": "kubelet", "host": "meshlab"])
+        #expect(event["count"] == 1 && event["firstTimestamp"] == "2023-11-14T22:13:20Z" && event["lastTimestamp"] == event["firstTimestamp"])
+        let checked = try #require(ResourceRegistry.resource(named: "events")).check(event)
+        #expect(checked.isValid, "\(checked.diagnostics)")
+
+        let namespace: JSONValue = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "shop"]]
+        #expect(Event.about(namespace, reason: "R", message: "m", component: "c", time: 0)[path: "metadata.namespace"] == "default")
+    }
+
+    @Test func aggregatesByObjectReasonAndMessageNotByTime() {
+        let first = Event.about(pod, reason: "Pulled", message: "ok", component: "kubelet", time: 10)
+        var later = Event.about(pod, reason: "Pulled", message: "ok", component: "kubelet", time: 99, sequence: 5)
+        later[path: "involvedObject.resourceVersion"] = "8"
+        #expect(Event.aggregationKey(first) == Event.aggregationKey(later))
+        #expect(Event.aggregationKey(first) != Event.aggregationKey(Event.about(pod, reason: "Pulled", message: "other",
+                                                                                   component: "kubelet", time: 10)))
+    }
+}

@@ -39,22 +39,22 @@ extension ResourceStrategy {
 /// Kinds without special rules.
 struct DefaultStrategy: ResourceStrategy {}
 
-/// The strategies the API server uses, by kind.
+/// The strategies the API server uses, by group and kind.
 struct ResourceStrategies: Sendable {
     private let byKind: [String: any ResourceStrategy]
 
     init(store: ResourceStore, options: APIServerOptions) {
         let clusterIPs = ClusterIPAllocator(cidr: options.serviceCIDR, store: store)
         byKind = [
-            "Service": ServiceStrategy(allocator: clusterIPs),
-            "Pod": PodStrategy(store: store, nodeName: options.nodeName),
-            "Deployment": DeploymentStrategy(),
-            "Namespace": NamespaceStrategy(store: store, clusterIPs: clusterIPs),
+            "/Service": ServiceStrategy(allocator: clusterIPs),
+            "/Pod": PodStrategy(store: store, nodeName: options.nodeName),
+            "apps/Deployment": DeploymentStrategy(),
+            "/Namespace": NamespaceStrategy(store: store, clusterIPs: clusterIPs),
         ]
     }
 
     subscript(descriptor: ResourceDescriptor) -> any ResourceStrategy {
-        descriptor.group.isEmpty || descriptor.group == "apps" ? byKind[descriptor.kind] ?? DefaultStrategy() : DefaultStrategy()
+        byKind["\(descriptor.group)/\(descriptor.kind)"] ?? DefaultStrategy()
     }
 }
 

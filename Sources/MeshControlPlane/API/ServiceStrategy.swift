@@ -6,8 +6,6 @@ import MeshModel
 struct ServiceStrategy: ResourceStrategy {
     let allocator: ClusterIPAllocator
 
-    static let specPath: FieldPath = "spec"
-
     func beforeCreate(_ object: inout JSONValue) throws(StatusObject) {
         try fillAddresses(&object)
     }
@@ -18,13 +16,22 @@ struct ServiceStrategy: ResourceStrategy {
         }
     }
 
-    /// What the apiserver's `patchAllocatedValues` and `normalizeClusterIPs`
-    /// do: an update that omits the allocated address keeps it (so a PUT
-    /// of the original manifest works), and one that changes only
-    /// `clusterIP` is read as changing the first of `clusterIPs`.
+    /// What the apiserver's `patchAllocatedValues`, `normalizeClusterIPs`
+    /// and `dropTypeDependentFields` do: an update that omits the allocated
+    /// address keeps it (so a PUT of the original manifest works), one that
+    /// changes only `clusterIP` is read as changing the first of
+    /// `clusterIPs`, and one to ExternalName drops the unchanged address
+    /// (released once stored).
     func beforeUpdate(_ object: inout JSONValue, old: JSONValue) throws(StatusObject) {
-        guard Self.needsClusterIP(object), Self.needsClusterIP(old) else { return }
         let oldSpec = old["spec"]
+        if Self.needsClusterIP(old) && !Self.needsClusterIP(object) {
+            for fields in [["clusterIP", "clusterIPs"], ["ipFamilies", "ipFamilyPolicy"]]
+            where fields.allSatisfy({ object["spec"]?[$0] == oldSpec?[$0] }) {
+                for field in fields { object[path: FieldPath("spec").appending(field)] = nil }
+            }
+            return
+        }
+        guard Self.needsClusterIP(object), Self.needsClusterIP(old) else { return }
         if (object[path: "spec.clusterIP"]?.stringValue ?? "").isEmpty, let address = oldSpec?["clusterIP"] {
             object[path: "spec.clusterIP"] = address
         }
@@ -48,11 +55,8 @@ struct ServiceStrategy: ResourceStrategy {
         let previous = try typed(MeshModel.Service.self, old)
         let errors = new.validateUpdate(from: previous)
         if !errors.isEmpty { throw StatusObject.invalid(MeshModel.Service.descriptor, name: name(of: object), errors: errors) }
-        if !new.needsClusterIP {
-            // Changing to ExternalName drops the address (released once stored).
-            object[path: "spec.clusterIP"] = nil
-            object[path: "spec.clusterIPs"] = nil
-        } else if !previous.needsClusterIP {
+        if new.needsClusterIP && (!previous.needsClusterIP || ClusterIPAllocator.addresses(of: object).isEmpty && !new.isHeadless) {
+            // From ExternalName, or a Service stored before addresses were allocated.
             try fillAddresses(&object)
         }
     }

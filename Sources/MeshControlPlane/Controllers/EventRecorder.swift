@@ -4,9 +4,10 @@ import Synchronization
 /// Records core/v1 Events about objects for one component
 /// (`deployment-controller`), as client-go's recorder does: an event
 /// identical to one recorded before (same object, type, reason and
-/// message) raises that Event's `count` and `lastTimestamp` instead of
-/// making a new object. Recording is best effort: a failure is logged,
-/// never thrown.
+/// message: `Event.aggregationKey`) raises that Event's `count` and
+/// `lastTimestamp` instead of making a new object. Recording is best
+/// effort: a failure is logged, never thrown. (The node agent, which
+/// cannot use this type, builds the same objects with `Event.about`.)
 final class EventRecorder: Sendable {
     let api: LocalAPI
     let component: String
@@ -20,7 +21,6 @@ final class EventRecorder: Sendable {
         var namespace: String
         var name: String
         var count: Int
-        var firstTimestamp: String
     }
 
     private struct Cache {
@@ -42,49 +42,32 @@ final class EventRecorder: Sendable {
 
     /// Records that `reason` happened to `object` (any stored object).
     func record(_ object: JSONValue, type: String = Event.normal, reason: String, message: String) async {
-        let metadata = object["metadata"]
-        var involved: JSONObject = [:]
-        for (field, value) in [("kind", object["kind"]), ("namespace", metadata?["namespace"]),
-                               ("name", metadata?["name"]), ("uid", metadata?["uid"]),
-                               ("apiVersion", object["apiVersion"]), ("resourceVersion", metadata?["resourceVersion"])] {
-            if let value { involved[field] = value }
-        }
-        let namespace = metadata?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
-        let key = [component, involved["kind"]?.stringValue, involved["namespace"]?.stringValue,
-                   involved["name"]?.stringValue, involved["uid"]?.stringValue, involved["apiVersion"]?.stringValue,
-                   type, reason, message].map { $0 ?? "" }.joined(separator: "\u{0}")
-        let stamp = Timestamp.format(epochSeconds: now())
+        let time = now()
+        let event = Event.about(object, type: type, reason: reason, message: message, component: component, time: time,
+                                sequence: sequence.add(1, ordering: .relaxed).newValue)
+        let key = Event.aggregationKey(event)
 
         if let seen = cache.withLock({ $0.entries[key] }) {
             do throws(StatusObject) {
                 try await api.patch(Event.descriptor, namespace: seen.namespace, name: seen.name,
-                                    ["count": .int(seen.count + 1), "lastTimestamp": .string(stamp)])
-                remember(key, Recorded(namespace: seen.namespace, name: seen.name, count: seen.count + 1,
-                                       firstTimestamp: seen.firstTimestamp))
+                                    ["count": .int(seen.count + 1), "lastTimestamp": .string(Timestamp.format(epochSeconds: time))])
+                remember(key, Recorded(namespace: seen.namespace, name: seen.name, count: seen.count + 1))
                 return
-            } catch where error.code == 404 {
-                // Expired or deleted: start a new one.
             } catch {
-                log("events: cannot update \(seen.namespace)/\(seen.name): \(error.message)")
-                return
+                // Gone (expired or deleted): record it anew. Otherwise give up on this one.
+                guard error.code == 404 else {
+                    log("events: cannot update \(seen.namespace)/\(seen.name): \(error.message)")
+                    return
+                }
             }
         }
-
-        let objectName = involved["name"]?.stringValue ?? "unknown"
-        let name = "\(objectName).\(String(UInt64(now()) &* 1_000_000_000 &+ UInt64(sequence.add(1, ordering: .relaxed).newValue % 1_000_000_000), radix: 16))"
-        let event: JSONValue = [
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": ["name": .string(name), "namespace": .string(namespace)],
-            "involvedObject": .object(involved), "reason": .string(reason), "message": .string(message),
-            "source": ["component": .string(component)], "firstTimestamp": .string(stamp),
-            "lastTimestamp": .string(stamp), "count": 1, "type": .string(type),
-            "reportingComponent": .string(component), "reportingInstance": "",
-        ]
+        let namespace = event["metadata"]?["namespace"]?.stringValue ?? "default"
+        let name = event["metadata"]?["name"]?.stringValue ?? ""
         do throws(StatusObject) {
             try await api.create(Event.descriptor, event)
-            remember(key, Recorded(namespace: namespace, name: name, count: 1, firstTimestamp: stamp))
+            remember(key, Recorded(namespace: namespace, name: name, count: 1))
         } catch {
-            log("events: cannot record \(reason) for \(namespace)/\(objectName): \(error.message)")
+            log("events: cannot record \(reason) in \(namespace) for \(object["metadata"]?["name"]?.stringValue ?? ""): \(error.message)")
         }
     }
 

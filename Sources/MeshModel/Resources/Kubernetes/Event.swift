@@ -65,3 +65,43 @@ public struct Event: Resource {
         }
     }
 }
+
+extension Event {
+    /// A new Event about `object` (any stored object), as client-go's
+    /// recorder makes one: named `<object name>.<hex nanoseconds>`, in the
+    /// object's namespace ("default" for cluster-scoped objects), count 1.
+    /// `sequence` tells apart events made within the same second.
+    public static func about(_ object: JSONValue, type: String = Event.normal, reason: String, message: String,
+                             component: String, host: String? = nil, time: Int, sequence: Int = 0) -> JSONValue
+    {
+        let metadata = object["metadata"]
+        var involved = JSONObject()
+        for (field, value) in [("kind", object["kind"]), ("namespace", metadata?["namespace"]), ("name", metadata?["name"]),
+                               ("uid", metadata?["uid"]), ("apiVersion", object["apiVersion"]),
+                               ("resourceVersion", metadata?["resourceVersion"])] {
+            if let value, value != .string("") { involved[field] = value }
+        }
+        let namespace = metadata?["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        let nanoseconds = UInt64(max(0, time)) &* 1_000_000_000 &+ UInt64(max(0, sequence) % 1_000_000_000)
+        let name = "\(metadata?["name"]?.stringValue ?? "unknown").\(String(nanoseconds, radix: 16))"
+        let stamp = JSONValue.string(Timestamp.format(epochSeconds: time))
+        var source: JSONObject = ["component": .string(component)]
+        if let host { source["host"] = .string(host) }
+        return [
+            "apiVersion": "v1", "kind": "Event", "metadata": ["name": .string(name), "namespace": .string(namespace)],
+            "involvedObject": .object(involved), "reason": .string(reason), "message": .string(message),
+            "source": .object(source), "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1, "type": .string(type),
+            "reportingComponent": .string(component), "reportingInstance": .string(host ?? ""),
+        ]
+    }
+
+    /// What makes two events one occurrence repeated (client-go's
+    /// getEventKey): source, involved object, type, reason and message.
+    public static func aggregationKey(_ event: JSONValue) -> String {
+        let involved = event["involvedObject"]
+        let parts = [event["source"]?["component"], event["source"]?["host"], involved?["kind"], involved?["namespace"],
+                     involved?["name"], involved?["fieldPath"], involved?["uid"], involved?["apiVersion"], event["type"],
+                     event["reason"], event["message"]]
+        return parts.map { $0?.stringValue ?? "" }.joined(separator: "\u{0}")
+    }
+}
