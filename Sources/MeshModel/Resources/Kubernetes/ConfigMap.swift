@@ -1,7 +1,7 @@
 /// A ConfigMap (core/v1): configuration a pod reads as environment or files.
 public struct ConfigMap: Resource {
     public static let descriptor = ResourceDescriptor(
-        group: "", versions: ["v1"], kind: "ConfigMap", plural: "configmaps", shortNames: ["cm"])
+        group: "", versions: ["v1"], kind: "ConfigMap", plural: "configmaps", shortNames: ["cm"], hasStatus: false)
 
     /// The apiserver's limit on all data of one ConfigMap (core.MaxSecretSize).
     public static let sizeLimit = 1024 * 1024

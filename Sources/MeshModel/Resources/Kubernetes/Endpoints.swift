@@ -2,7 +2,7 @@
 /// Service controller from the ready and unready pods its selector picks.
 public struct Endpoints: Resource {
     public static let descriptor = ResourceDescriptor(
-        group: "", versions: ["v1"], kind: "Endpoints", plural: "endpoints", shortNames: ["ep"])
+        group: "", versions: ["v1"], kind: "Endpoints", plural: "endpoints", shortNames: ["ep"], hasStatus: false)
 
     public var metadata: ObjectMeta
     public var subsets: [Subset]?

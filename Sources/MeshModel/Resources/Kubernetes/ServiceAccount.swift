@@ -2,7 +2,7 @@
 /// SPIFFE ID in its workload certificate.
 public struct ServiceAccount: Resource {
     public static let descriptor = ResourceDescriptor(
-        group: "", versions: ["v1"], kind: "ServiceAccount", plural: "serviceaccounts", shortNames: ["sa"])
+        group: "", versions: ["v1"], kind: "ServiceAccount", plural: "serviceaccounts", shortNames: ["sa"], hasStatus: false)
 
     public var metadata: ObjectMeta
     public var secrets: [ObjectReference]?

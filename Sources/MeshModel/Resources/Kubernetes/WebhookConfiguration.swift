@@ -5,7 +5,7 @@
 public struct MutatingWebhookConfiguration: Resource {
     public static let descriptor = ResourceDescriptor(
         group: "admissionregistration.k8s.io", versions: ["v1"], kind: "MutatingWebhookConfiguration",
-        plural: "mutatingwebhookconfigurations", namespaced: false)
+        plural: "mutatingwebhookconfigurations", namespaced: false, hasStatus: false)
 
     public var metadata: ObjectMeta
     public var webhooks: [MutatingWebhook]?
@@ -31,7 +31,7 @@ public struct MutatingWebhookConfiguration: Resource {
 public struct ValidatingWebhookConfiguration: Resource {
     public static let descriptor = ResourceDescriptor(
         group: "admissionregistration.k8s.io", versions: ["v1"], kind: "ValidatingWebhookConfiguration",
-        plural: "validatingwebhookconfigurations", namespaced: false)
+        plural: "validatingwebhookconfigurations", namespaced: false, hasStatus: false)
 
     public var metadata: ObjectMeta
     public var webhooks: [ValidatingWebhook]?
