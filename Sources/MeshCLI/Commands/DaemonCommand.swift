@@ -15,13 +15,18 @@ struct DaemonCommand: ParsableCommand {
         .option("api-port", valueName: "port", help: "TCP port of the API on 127.0.0.1.", default: "15080"),
         .option("api-fd", valueName: "fd", help: "An inherited listening socket for the API (socket activation)."),
         .option("progress-fd", valueName: "fd", help: "An inherited pipe to report startup steps on."),
-    ]
+        .flag("print-progress", help: "Print the startup steps on standard output (up --foreground)."),
+    ] + LabSettings.specs
 
     var apiPort: Int
     var apiDescriptor: CInt?
     var progressDescriptor: CInt?
+    var printProgress: Bool
+    var settings: LabSettings
 
     init(_ arguments: ParsedArguments, context: CommandContext) throws(UsageError) {
+        printProgress = arguments.flag("print-progress")
+        settings = try LabSettings(arguments)
         apiPort = try arguments.integer("api-port", range: 0...65535) ?? 15080
         apiDescriptor = try arguments.integer("api-fd", range: 3...1024).map(CInt.init)
         progressDescriptor = try arguments.integer("progress-fd", range: 3...1024).map(CInt.init)
@@ -37,7 +42,10 @@ struct DaemonCommand: ParsableCommand {
         let options = ControlPlaneOptions(
             stateDirectory: state, apiAddress: .loopback(port: UInt16(apiPort)),
             inheritedAPIListener: apiDescriptor.map { FileDescriptor(owning: $0) },
-            progress: { event in
+            mode: settings.mode, network: settings.runsPods ? settings.published : nil,
+            startNode: settings.runsPods ? NodeWiring.startNode(settings: settings, state: state, log: log) : nil,
+            progress: { [printProgress] event in
+                if printProgress { UpCommand.report(event, context: context, state: state) }
                 guard let progressPipe else { return }
                 try? Files.write(progressPipe, Array(event.line.utf8))
                 if case .ready = event { try? progressPipe.close() }

@@ -1,4 +1,5 @@
 import MeshControlPlane
+import MeshPod
 import MeshSystem
 
 /// `meshlab down`: stops the lab and removes what it made (its state stays).
@@ -22,12 +23,9 @@ struct DownCommand: ParsableCommand {
     func run(_ context: CommandContext) async throws -> ExitCode {
         let state = StateDirectory(context.stateDirectory)
         switch LabState.probe(state) {
-        case .down:
-            context.print("meshlab is not up")
-            return .success
-        case .crashed(let leftovers):
-            LabState.removeLeftovers(state)
-            context.print("meshlab was not running; removed what it left: \(leftovers.joined(separator: ", "))")
+        case .down, .crashed:
+            let removed = await UpCommand.removeWhatALabLeft(state, preferring: LabSettings.defaults)
+            context.print(removed.isEmpty ? "meshlab is not up" : "meshlab was not running; removed what it left: \(removed.joined(separator: ", "))")
             return .success
         case .running(let pid, _):
             guard let pid else {
@@ -47,12 +45,25 @@ struct DownCommand: ParsableCommand {
                 context.printError("meshlab down: pid \(pid) is still running after SIGKILL")
                 return .failure
             }
-            LabState.removeLeftovers(state)
+            let report = await Self.sweep(state)
+            for error in report { context.printError("meshlab down: \(error)") }
             let took = clock.now - started
             let millis = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
             context.print("meshlab is down (stopped pid \(pid) in \(StartupEvent.seconds(Double(millis) / 1000))s)")
             return .success
         }
+    }
+
+    /// Removes what the stopped lab made: processes left in its network
+    /// namespaces, the namespaces, pod folders, the socket and daemon.json.
+    /// Returns what could not be removed.
+    static func sweep(_ state: StateDirectory) async -> [String] {
+        var errors: [String] = []
+        if let settings = LabSettings.read(state), settings.runsPods {
+            errors = await LabSweep.sweep(settings.network, podsDirectory: LabSettings.podsDirectory(state)).errors
+        }
+        LabState.removeLeftovers(state)
+        return errors
     }
 
     /// Polls until the daemon has exited: its lock released and its process gone.

@@ -18,9 +18,19 @@ public struct ControlPlaneOptions: Sendable {
     public var progress: @Sendable (StartupEvent) -> Void
     /// Lines for the daemon's log.
     public var log: @Sendable (String) -> Void
+    /// The lab's network when the daemon runs pods (it then serves cluster
+    /// DNS on `network.dnsAddress`); nil for a control plane alone.
+    public var network: DaemonInfo.Network?
+    /// Starts what runs pods (the node agent and the service proxy live in
+    /// MeshPod, which this module does not import: the wiring passes them in).
+    /// Gets the API server and a way to report a startup step; returns the
+    /// services to run after the control plane's own, in start order.
+    public var startNode: (@Sendable (APIServer, _ step: @Sendable (String, String) -> Void) async throws -> [NamedService])?
 
     public init(stateDirectory: StateDirectory, apiAddress: SocketAddress, inheritedAPIListener: FileDescriptor? = nil,
                 mode: String = "control-plane", storeSync: SyncPolicy = .interval(milliseconds: 1000),
+                network: DaemonInfo.Network? = nil,
+                startNode: (@Sendable (APIServer, _ step: @Sendable (String, String) -> Void) async throws -> [NamedService])? = nil,
                 progress: @escaping @Sendable (StartupEvent) -> Void = { _ in },
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.stateDirectory = stateDirectory
@@ -28,8 +38,20 @@ public struct ControlPlaneOptions: Sendable {
         self.inheritedAPIListener = inheritedAPIListener
         self.mode = mode
         self.storeSync = storeSync
+        self.network = network
+        self.startNode = startNode
         self.progress = progress
         self.log = log
+    }
+}
+
+/// A service of the daemon with the name its lifecycle log uses.
+public struct NamedService: Sendable {
+    public var name: String
+    public var service: any MeshIO.Service
+    public init(_ name: String, _ service: any MeshIO.Service) {
+        self.name = name
+        self.service = service
     }
 }
 
@@ -49,11 +71,11 @@ public enum ControlPlane {
     public static func run(_ options: ControlPlaneOptions) async throws {
         let clock = ContinuousClock()
         let start = clock.now
-        func elapsed() -> Double {
+        @Sendable func elapsed() -> Double {
             let duration = clock.now - start
             return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
-        func step(_ name: String, _ detail: String) {
+        @Sendable func step(_ name: String, _ detail: String) {
             options.log("\(name): \(detail)")
             options.progress(.step(name: name, detail: detail, elapsed: elapsed()))
         }
@@ -88,23 +110,41 @@ public enum ControlPlane {
         let tcp = try options.inheritedAPIListener.map { try SocketListener.adopt(descriptor: $0, group: group) }
             ?? SocketListener.bind(options.apiAddress, group: group)
         let unix = try SocketListener.bindUnix(path: state.apiSocket, mode: 0o600, group: group)
-        let api = APIServer(store: store, options: APIServerOptions(serverAddress: tcp.localAddress.description))
+        var apiOptions = APIServerOptions(serverAddress: tcp.localAddress.description)
+        if let cidr = options.network.flatMap({ IPv4CIDR($0.serviceCIDR) }) { apiOptions.serviceCIDR = cidr }
+        let api = APIServer(store: store, options: apiOptions)
         let http = HTTPServer()
         let apiURL = "http://\(tcp.localAddress)"
         step("api", "\(apiURL) and \(state.apiSocket)")
 
+        var services = [
+            NamedService("api", APIService(http: http, handler: api, listeners: [tcp, unix])),
+            NamedService("controllers", ControllerManager(server: api, options: ControllerOptions(log: options.log))),
+        ]
+        if let network = options.network {
+            guard let address = IPv4Address(network.dnsAddress) else {
+                throw ControlPlaneFailure("the DNS address \(network.dnsAddress) is not an IPv4 address")
+            }
+            let dns = try ClusterDNSServer(
+                address: .ipv4(address, port: 53), store: store,
+                options: ClusterDNSOptions(resolver: .init(nameserverAddress: address), log: options.log))
+            services.append(NamedService("dns", dns))
+            step("dns", "\(dns.localAddress) udp+tcp")
+        }
+        if let startNode = options.startNode {
+            services += try await startNode(api) { name, detail in step(name, detail) }
+        }
+
         let info = DaemonInfo(pid: CurrentProcess.id, apiURL: apiURL, apiSocket: state.apiSocket, mode: options.mode,
-                              startedAt: Timestamp.format(epochSeconds: Timestamp.now()))
+                              startedAt: Timestamp.format(epochSeconds: Timestamp.now()), network: options.network)
         try info.write(to: state.daemonInfo)
         api.setReady(true)
         options.progress(.ready(elapsed: elapsed()))
         options.log("ready")
 
-        let controllers = ControllerManager(server: api, options: ControllerOptions(log: options.log))
-        let services = ServiceGroup(
-            services: [APIService(http: http, handler: api, listeners: [tcp, unix]), controllers],
-            names: ["api", "controllers"],
-            gracefulShutdownSignals: [.terminate, .interrupt], gracefulShutdownTimeout: .seconds(10), log: options.log)
+        let serviceGroup = ServiceGroup(
+            services: services.map(\.service), names: services.map(\.name),
+            gracefulShutdownSignals: [.terminate, .interrupt], gracefulShutdownTimeout: .seconds(20), log: options.log)
         defer {
             api.setReady(false)
             _ = try? Files.remove(state.daemonInfo)
@@ -112,8 +152,14 @@ public enum ControlPlane {
             try? Files.unlock(lock)
             options.log("stopped")
         }
-        try await services.run()
+        try await serviceGroup.run()
     }
+}
+
+/// A startup failure of the daemon's own, in one line.
+public struct ControlPlaneFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Serves the API on its listeners until graceful shutdown, then lets
