@@ -15,16 +15,19 @@ struct DemoApplier {
     /// What proves a demo serves: its front service, a path, and text the
     /// page must not contain (a backend failure the front still answers 200 for).
     struct Front {
+        var deployment: String
         var service: String
+        /// The container's port (fetched on the pod IP) and the Service's (what clients use).
         var port: Int
+        var servicePort: Int
         var path: String
         var failureText: String?
     }
 
     static let fronts: [String: Front] = [
-        "bookinfo": Front(service: "productpage", port: 9080, path: "/productpage", failureText: "currently unavailable"),
-        "helloworld": Front(service: "helloworld", port: 5000, path: "/hello"),
-        "httpbin": Front(service: "httpbin", port: 8080, path: "/get"),
+        "bookinfo": Front(deployment: "productpage-v1", service: "productpage", port: 9080, servicePort: 9080, path: "/productpage", failureText: "currently unavailable"),
+        "helloworld": Front(deployment: "helloworld-v1", service: "helloworld", port: 5000, servicePort: 5000, path: "/hello"),
+        "httpbin": Front(deployment: "httpbin", service: "httpbin", port: 8080, servicePort: 8000, path: "/get"),
     ]
 
     func apply(_ demo: String, context: CommandContext, started: ContinuousClock.Instant) async -> ExitCode {
@@ -49,8 +52,9 @@ struct DemoApplier {
                     let (code, body) = fetch("http://\(address):\(front.port)\(front.path)")
                     if code == "200" && !(front.failureText.map(body.contains) ?? false) {
                         context.print("  [\(elapsed())s] demo: \(front.service) serves \(front.path) (pod \(address))")
-                        context.print("meshlab \(demo) is up after \(elapsed())s: try 'meshlab get pods' and "
-                            + "'meshlab exec \(front.service)-... -- curl -s http://\(front.service):\(front.port)\(front.path)'")
+                        context.print("meshlab \(demo) is up after \(elapsed())s; try:")
+                        context.print("  meshlab get pods")
+                        context.print("  meshlab exec deploy/\(front.deployment) -- curl -s http://\(front.service):\(front.servicePort)\(front.path)")
                         return .success
                     }
                     last = code == "200" ? "\(front.path) answers, but a backend is not ready yet" : "\(front.path) answered \(code)"

@@ -291,9 +291,24 @@ public actor NetworkSandboxProvider: PodSandboxProvider {
     }
 
     private nonisolated func sandbox(from record: SandboxRecord, directory: String) -> PodSandbox {
+        Self.sandbox(from: record, directory: directory, configuration: configuration)
+    }
+
+    private static func sandbox(from record: SandboxRecord, directory: String,
+                                configuration: LabNetworkConfiguration) -> PodSandbox {
         PodSandbox(pod: record.pod, networkNamespace: configuration.namespaceDirectory + "/" + record.namespaceName,
                    ip: record.ip, hostname: record.hostname, resolvConf: directory + "/resolv.conf",
                    hosts: directory + "/hosts", directory: directory)
+    }
+
+    /// The finished sandbox of `pod` as its folder records it, for other
+    /// processes than the daemon (`meshlab exec` enters it): nil when the pod
+    /// has none (not started, or finished).
+    public static func existingSandbox(for pod: PodIdentity, configuration: LabNetworkConfiguration,
+                                       podsDirectory: String) -> PodSandbox? {
+        let directory = podsDirectory + "/" + SandboxRecord.directoryName(pod)
+        guard let record = SandboxRecord.read(in: directory), record.pod == pod, record.complete else { return nil }
+        return sandbox(from: record, directory: directory, configuration: configuration)
     }
 
     /// The pod's name as its hostname: at most 63 characters, as the kubelet cuts it.
