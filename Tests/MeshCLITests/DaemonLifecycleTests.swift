@@ -80,7 +80,7 @@ func configMapJSON(_ name: String) -> JSONValue {
 @Suite(.serialized) struct DaemonLifecycleTests {
     @Test func upStatusDownLeaveNothingRunning() async throws {
         let lab = try TemporaryLab()
-        let up = try lab.meshlab("up", "--api-port", "0")
+        let up = try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
         #expect(up.code == 0, "\(up.stderr)")
         #expect(up.stdout.contains("] store: 10 objects"))  // 5 namespaces and their default ServiceAccounts
         #expect(up.stdout.contains("meshlab is up after"))
@@ -105,7 +105,7 @@ func configMapJSON(_ name: String) -> JSONValue {
         #expect(response.status.code == 200)
         #expect(try JSONValue(parsing: response.body)["metadata"]?["name"] == "kube-system")
 
-        let again = try lab.meshlab("up", "--api-port", "0")
+        let again = try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
         #expect(again.code == 0)
         #expect(again.stdout.hasPrefix("meshlab is already up (pid "))
 
@@ -125,14 +125,14 @@ func configMapJSON(_ name: String) -> JSONValue {
 
     @Test func upAfterACrashCleansUpAndKeepsObjects() async throws {
         let lab = try TemporaryLab()
-        #expect(try lab.meshlab("up", "--api-port", "0").code == 0)
+        #expect(try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane").code == 0)
         try await lab.client.call(.post, "/api/v1/namespaces/default/configmaps", body: configMapJSON("survivor"))
         let pid = try lab.pid()
         try Signals.send(.kill, to: pid)
         for _ in 0..<200 where processExists(pid) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(try lab.meshlab("status").code == 3)
 
-        let up = try lab.meshlab("up", "--api-port", "0")
+        let up = try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
         #expect(up.code == 0, "\(up.stderr)")
         #expect(up.stdout.hasPrefix("removed what a lab that stopped without 'meshlab down' left: "))
         let object = try await lab.client.get("/api/v1/namespaces/default/configmaps/survivor")
@@ -142,7 +142,7 @@ func configMapJSON(_ name: String) -> JSONValue {
 
     @Test func aKilledDaemonLosesNoAcknowledgedWrite() async throws {
         let lab = try TemporaryLab()
-        #expect(try lab.meshlab("up", "--api-port", "0").code == 0)
+        #expect(try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane").code == 0)
         let client = lab.client
         let pid = try lab.pid()
         var acknowledged: [String] = []
@@ -169,7 +169,7 @@ func configMapJSON(_ name: String) -> JSONValue {
         while processExists(pid) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!processExists(pid), "the killed daemon is still alive")
 
-        let up = try lab.meshlab("up", "--api-port", "0")
+        let up = try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
         #expect(up.code == 0, "\(up.stderr)")
         #expect(up.stdout.contains("meshlab is up after"), "\(up.stdout)\n\(lab.log)")
         let list = try await lab.client.get("/api/v1/namespaces/default/configmaps")
@@ -186,7 +186,7 @@ func configMapJSON(_ name: String) -> JSONValue {
         let listener = try SocketListener.bind(.loopback(port: 0), group: EventLoopGroup.shared)
         defer { Task { await listener.close() } }
         guard case .ipv4(_, let port) = listener.localAddress else { throw TemporaryLab.Failure("no port") }
-        let up = try lab.meshlab("up", "--api-port", String(port))
+        let up = try lab.meshlab("up", "--api-port", String(port), "--mode", "control-plane")
         #expect(up.code == 1)
         #expect(up.stderr == "meshlab up: 127.0.0.1:\(port) is already in use: stop what listens there, or pick another port with --api-port\n")
         #expect(try lab.meshlab("status").code == 3)
@@ -194,7 +194,7 @@ func configMapJSON(_ name: String) -> JSONValue {
 
     @Test func watchStreamsOverRealHTTP() async throws {
         let lab = try TemporaryLab()
-        #expect(try lab.meshlab("up", "--api-port", "0").code == 0)
+        #expect(try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane").code == 0)
         let connection = try await SocketConnection.connect(
             to: .unix(path: lab.stateDirectory + "/api.sock"), timeout: .seconds(5), on: EventLoopGroup.shared.next())
         let http = HTTPClientConnection(stream: connection)

@@ -39,6 +39,7 @@ struct StatusCommand: ParsableCommand {
                 report["mode"] = .string(info.mode)
                 report["version"] = .string(info.version)
                 report["startedAt"] = .string(info.startedAt)
+                if info.network != nil { report["network"] = info.json["network"] }
             }
             let client = try? context.client()
             if let response = try? await client?.send(HTTPRequest(method: .get, target: "/readyz")) {
@@ -47,6 +48,14 @@ struct StatusCommand: ParsableCommand {
             report["ready"] = .bool(ready)
             if ready, let list = try? await client?.get("/api/v1/namespaces") {
                 report["namespaces"] = .int(list["items"]?.arrayValue?.count ?? 0)
+            }
+            if ready, report["network"] != nil, let pods = try? await client?.get("/api/v1/pods") {
+                var phases = JSONObject()
+                for pod in pods["items"]?.arrayValue ?? [] {
+                    let phase = pod["status"]?["phase"]?.stringValue ?? "Pending"
+                    phases[phase] = .int((phases[phase]?.intValue ?? 0) + 1)
+                }
+                report["pods"] = .object(phases)
             }
         }
         if json {
@@ -59,7 +68,15 @@ struct StatusCommand: ParsableCommand {
                 ("pid", report["pid"]?.intValue.map(String.init)), ("started", started.isEmpty ? nil : started + uptime),
                 ("mode", report["mode"]?.stringValue), ("API", report["apiURL"]?.stringValue),
                 ("socket", report["apiSocket"]?.stringValue), ("state", state.path),
-                ("namespaces", report["namespaces"]?.intValue.map(String.init)), ("version", report["version"]?.stringValue),
+                ("namespaces", report["namespaces"]?.intValue.map(String.init)),
+                ("pods", report["pods"]?.objectValue.map { phases in
+                    phases.isEmpty ? "none" : phases.sortedPairs.map { "\($0.value.intValue ?? 0) \($0.key)" }.joined(separator: ", ")
+                }),
+                ("pod CIDR", report["network"]?["podCIDR"]?.stringValue),
+                ("services", report["network"]?["serviceCIDR"]?.stringValue),
+                ("DNS", report["network"]?["dnsAddress"]?.stringValue),
+                ("node netns", report["network"]?["nodeNamespace"]?.stringValue),
+                ("version", report["version"]?.stringValue),
             ] {
                 if let value { context.print("  \(label.padding(11))\(value)") }
             }

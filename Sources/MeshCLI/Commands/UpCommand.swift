@@ -64,7 +64,8 @@ struct UpCommand: ParsableCommand {
             do {
                 try await Preflight.check()
             } catch {
-                context.printError("meshlab up: \(error.message) (or run 'meshlab up --mode control-plane' for the API alone)")
+                let message = error.message.hasPrefix("meshlab up") ? error.message : "meshlab up: " + error.message
+                context.printError(message + " (or run 'meshlab up --mode control-plane' for the API alone)")
                 return .failure
             }
         }
