@@ -37,13 +37,14 @@ test: test-deps build
 	MESHLAB_BIN=$(CURDIR)/$(BIN) $(SWIFT) test
 
 up: build
-	$(BIN) up
+	$(BIN) up --demo bookinfo
 
 down:
 	@if [ -x $(BIN) ]; then $(BIN) down; else echo "meshlab: not built, nothing to stop"; fi
 
 bench: bench-deps build
 	$(BENCH_BIN)
+	$(BENCH_BIN) coldstart --meshlab $(BIN)
 
 clean:
 	rm -rf .build bin

@@ -34,20 +34,22 @@ let package = Package(
         ),
         // The node agent: pod sandboxes (netns, links, IPs, service rules) and processes.
         .target(name: "MeshPod", dependencies: ["MeshClient", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"], swiftSettings: strict),
+        // The sidecar: capture listeners, HTTP/TCP proxying, routing, retries, admin; config from the push stream.
+        .target(name: "MeshProxy", dependencies: ["MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"], swiftSettings: strict),
         // Built-in sample apps and the load generator.
         .target(name: "MeshApps", dependencies: ["MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"], swiftSettings: strict),
         // Commands and wiring.
         .target(
             name: "MeshCLI",
             dependencies: [
-                "MeshControlPlane", "MeshPod", "MeshApps", "MeshClient", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem",
+                "MeshControlPlane", "MeshPod", "MeshProxy", "MeshApps", "MeshClient", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem",
             ],
             swiftSettings: strict
         ),
         .executableTarget(name: "meshlab", dependencies: ["MeshCLI"], swiftSettings: strict),
         .executableTarget(
             name: "MeshBench",
-            dependencies: ["MeshHTTP", "MeshIO", "MeshSystem"],
+            dependencies: ["MeshClient", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem"],
             swiftSettings: strict
         ),
         // Shared test helpers: in-memory channel, manual clock, golden files.
@@ -77,6 +79,11 @@ let package = Package(
             // MeshControlPlane: the node agent's tests run it against the real API server, in process.
             dependencies: ["MeshPod", "MeshClient", "MeshControlPlane", "MeshModel", "MeshIO", "MeshSystem", "MeshTestSupport"],
             exclude: ["Testdata"], swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MeshProxyTests",
+            dependencies: ["MeshProxy", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
+            swiftSettings: strict
         ),
         .testTarget(
             name: "MeshAppsTests",

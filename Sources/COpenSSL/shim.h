@@ -82,6 +82,12 @@ static inline int meshlab_spawn_addchdir(posix_spawn_file_actions_t *actions, co
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
 
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+): the child closes every descriptor >= `from`.
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+static inline int meshlab_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
 /// pidfd_open(2) (Linux 5.3+): a descriptor for a process, readable once it exits.
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434

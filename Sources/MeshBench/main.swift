@@ -15,6 +15,13 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 
 if arguments.first == "serve" {
     BenchServer.run(arguments: Array(arguments.dropFirst()))
+} else if arguments.first == "coldstart" {
+    do {
+        try await ColdStartBench(arguments: Array(arguments.dropFirst())).run()
+    } catch {
+        FileHandle.standardError.write(Data("meshlab-bench coldstart: \(error)\n".utf8))
+        exit(1)
+    }
 } else {
     do {
         try Bench(arguments: arguments).run()

@@ -33,7 +33,9 @@ public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
 /// Never fork in meshlab: fork in a multithreaded process copies locks held by other
 /// threads. posix_spawn (vfork + exec in glibc) is safe and fast. The child starts with
 /// default signal dispositions and an empty signal mask, and inherits only the
-/// descriptors named here: meshlab opens everything close-on-exec.
+/// descriptors named here. meshlab opens everything close-on-exec, but a process that
+/// started meshlab may have left descriptors open without it (a caller's pipe, kept
+/// open by a daemon, would never see EOF), so the child closes all others before exec.
 public struct SpawnConfiguration: Sendable {
     /// Where a standard stream of the child goes.
     public enum Redirect: Sendable {
@@ -132,6 +134,8 @@ public struct ChildProcess: Hashable, Sendable, CustomStringConvertible {
                 try check(posix_spawn_file_actions_adddup2(&actions, from, target), "posix_spawn_file_actions_adddup2")
             }
         }
+        let firstUnnamed = (configuration.inheritedDescriptors.keys.max() ?? 2) + 1
+        try check(meshlab_spawn_addclosefrom(&actions, firstUnnamed), "posix_spawn_file_actions_addclosefrom_np")
         if let directory = configuration.workingDirectory {
             try check(meshlab_spawn_addchdir(&actions, directory), "posix_spawn_file_actions_addchdir(\(directory))")
         }

@@ -64,6 +64,8 @@ private func text(_ path: String) throws -> String {
         try await withTemporaryDirectory { directory in
             let pipe = try Posix.pipe()
             let secret = try Posix.pipe()  // not listed: must stay closed in the child
+            // Without close-on-exec, as a descriptor left open by whoever started meshlab.
+            try Posix.setCloseOnExec(secret.write, false)
             var configuration = SpawnConfiguration(
                 executable: "/bin/sh",
                 arguments: ["-c", "echo activated >&3; if [ -e /proc/self/fd/\(secret.write.rawValue) ]; then echo leaked >&3; fi"])

@@ -20,8 +20,8 @@ public struct NodeAgentConfiguration: Sendable {
     /// How long one second of a pod spec lasts (probe timings, grace periods,
     /// `activeDeadlineSeconds`): shorter in tests and fast labs.
     public var second: Duration = .seconds(1)
-    /// How long a changed status waits before it is written (changes meanwhile are merged).
-    public var statusDelay: Duration = .milliseconds(50)
+    /// The least time between two status writes of one pod (changes meanwhile are merged).
+    public var statusDelay: Duration = .milliseconds(20)
     /// A container's log is rotated to `.log.1` past this size.
     public var logLimitBytes = 10 << 20
     public var logCheckInterval: Duration = .seconds(10)

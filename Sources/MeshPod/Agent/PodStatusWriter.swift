@@ -4,9 +4,10 @@ import MeshModel
 import Synchronization
 
 /// Writes pod statuses to the API's `/status` subresource, at most one
-/// write in flight per pod and none sooner than `delay` after a change, so
-/// a busy pod (probes, restarts) does not flood the API: the latest status
-/// wins, unchanged ones are not written.
+/// write in flight per pod and none sooner than `delay` after the previous
+/// one, so a busy pod (probes, restarts) does not flood the API: the latest
+/// status wins, unchanged ones are not written. The first change after a
+/// quiet spell is written at once, so a pod shows Running as soon as it runs.
 ///
 /// A write is a JSON patch that first tests `metadata.uid`: a pod deleted
 /// and created again under the same name is never given the old one's
@@ -55,7 +56,6 @@ final class PodStatusWriter: Sendable {
     var isIdle: Bool { slots.withLock { $0.values.allSatisfy { !$0.writing } } }
 
     private func drain(_ uid: String) async {
-        try? await clock.sleep(for: delay)
         while true {
             let next = slots.withLock { slots -> (PodIdentity, PodStatus)? in
                 guard var slot = slots[uid] else { return nil }
@@ -73,6 +73,7 @@ final class PodStatusWriter: Sendable {
             do {
                 try await write(status, for: pod)
                 slots.withLock { slots in slots[uid]?.written = status }
+                try? await clock.sleep(for: delay)  // changes meanwhile are merged into the next write
             } catch let status as StatusObject where status.code == 404 || status.code == 422 {
                 // The pod is gone, or it is another pod now (the uid test failed).
                 if status.code == 422 { log("node agent: status of pod \(pod) not written: \(status.message)") }

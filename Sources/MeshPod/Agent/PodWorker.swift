@@ -234,7 +234,7 @@ final class PodWorker: Sendable {
         }
         let key = "\(identity.uid)_\(name)"
         context.records.add(key, processID: process.pid)
-        context.logFiles.withLock { $0[identity.uid, default: []].insert(logPath) }
+        context.logFiles.withLock { _ = $0[identity.uid, default: []].insert(logPath) }
         inbox.continuation.yield(.started(name: name, attempt: attempt, process: process, plan: plan))
 
         let status = await Self.waitForExit(process, clock: context.clock)
