@@ -260,13 +260,13 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
     /// Runs `body` on this loop's thread: at once if already there, else by making the
     /// loop the task's executor preference for the duration of `body`.
     @inlinable
-    public func onLoop<T>(_ body: () async throws -> T) async throws -> T {
+    nonisolated(nonsending) public func onLoop<T>(_ body: nonisolated(nonsending) () async throws -> T) async throws -> T {
         if inEventLoop { return try await body() }
         return try await hopAndRun(body)
     }
 
     @usableFromInline
-    func hopAndRun<T>(_ body: () async throws -> T) async throws -> T {
+    nonisolated(nonsending) func hopAndRun<T>(_ body: nonisolated(nonsending) () async throws -> T) async throws -> T {
         if isShutDown { throw IOError.eventLoopShutDown }
         return try await withTaskExecutorPreference(self) {
             guard self.inEventLoop else { throw IOError.eventLoopShutDown }
@@ -436,7 +436,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
     /// (CLOCK_MONOTONIC ns) passes (`IOError.timedOut`), it is closed (`IOError.closed`)
     /// or the task is cancelled (`CancellationError`). Loop thread only; readiness is a
     /// hint: the caller retries its syscall and may wait again.
-    func waitUntilReady(
+    nonisolated(nonsending) func waitUntilReady(
         _ selectable: Selectable, for direction: Selectable.Direction, deadline: UInt64?, operation: IOError.Operation
     ) async throws {
         assert(inEventLoop)

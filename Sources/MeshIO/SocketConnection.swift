@@ -87,13 +87,13 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
 
     // MARK: ByteStream
 
-    public func read(into buffer: inout ByteBuffer, maxBytes: Int, timeout: Duration?) async throws -> Int? {
+    nonisolated(nonsending) public func read(into buffer: inout ByteBuffer, maxBytes: Int, timeout: Duration?) async throws -> Int? {
         precondition(maxBytes > 0, "read needs room for at least one byte")
         if eventLoop.inEventLoop { return try await readOnLoop(into: &buffer, maxBytes: maxBytes, timeout: timeout) }
         return try await eventLoop.hopAndRun { try await readOnLoop(into: &buffer, maxBytes: maxBytes, timeout: timeout) }
     }
 
-    private func readOnLoop(into buffer: inout ByteBuffer, maxBytes: Int, timeout: Duration?) async throws -> Int? {
+    nonisolated(nonsending) private func readOnLoop(into buffer: inout ByteBuffer, maxBytes: Int, timeout: Duration?) async throws -> Int? {
         let selectable = self.selectable
         var deadline: UInt64?
         while true {
@@ -123,13 +123,13 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
         }
     }
 
-    public func write(_ buffer: ByteBuffer, timeout: Duration?) async throws {
+    nonisolated(nonsending) public func write(_ buffer: ByteBuffer, timeout: Duration?) async throws {
         if buffer.isEmpty { return }
         if eventLoop.inEventLoop { return try await writeOnLoop(buffer.readableBytesView, timeout: timeout) }
         try await eventLoop.hopAndRun { try await writeOnLoop(buffer.readableBytesView, timeout: timeout) }
     }
 
-    public func write(_ buffers: [ByteBuffer], timeout: Duration?) async throws {
+    nonisolated(nonsending) public func write(_ buffers: [ByteBuffer], timeout: Duration?) async throws {
         switch buffers.count {
         case 0: return
         case 1: return try await write(buffers[0], timeout: timeout)
@@ -140,7 +140,7 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
         try await eventLoop.hopAndRun { try await writeOnLoop(chunks, timeout: timeout) }
     }
 
-    private func writeOnLoop(_ bytes: ArraySlice<UInt8>, timeout: Duration?) async throws {
+    nonisolated(nonsending) private func writeOnLoop(_ bytes: ArraySlice<UInt8>, timeout: Duration?) async throws {
         let selectable = self.selectable
         var remaining = bytes
         var deadline: UInt64?
@@ -161,7 +161,7 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
         }
     }
 
-    private func writeOnLoop(_ chunks: [ArraySlice<UInt8>], timeout: Duration?) async throws {
+    nonisolated(nonsending) private func writeOnLoop(_ chunks: [ArraySlice<UInt8>], timeout: Duration?) async throws {
         let selectable = self.selectable
         var remaining = chunks[...]
         var deadline: UInt64?
@@ -193,14 +193,14 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
         }
     }
 
-    public func shutdownWrite() async throws {
+    nonisolated(nonsending) public func shutdownWrite() async throws {
         try await eventLoop.onLoop {
             if selectable.isClosed { throw IOError.closed(.shutdown) }
             try Sockets.shutdown(selectable.descriptor, writing: true)
         }
     }
 
-    public func close() async {
+    nonisolated(nonsending) public func close() async {
         if eventLoop.inEventLoop {
             eventLoop.close(selectable)
             return
