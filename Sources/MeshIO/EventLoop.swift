@@ -437,12 +437,24 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
     /// or the task is cancelled (`CancellationError`). Loop thread only; readiness is a
     /// hint: the caller retries its syscall and may wait again.
     nonisolated(nonsending) func waitUntilReady(
-        _ selectable: Selectable, for direction: Selectable.Direction, deadline: UInt64?, operation: IOError.Operation
+        _ selectable: Selectable, for direction: Selectable.Direction, deadline: UInt64?, operation: IOError.Operation,
+        cancellation: WaitCancellation = .perWait
     ) async throws {
         assert(inEventLoop)
         try Task.checkCancellation()
         if selectable.isClosed { throw IOError.closed(operation) }
         if selectable.slot < 0 { try register(selectable) }
+        if case .byOwner = cancellation {
+            // The task's own handler fails this wait (`SocketConnection.cancelWaits()`):
+            // no handler to add and remove around every wait.
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, Error>) in
+                selectable.park(direction, continuation, operation: operation)
+                if let deadline {
+                    timers.arm(selectable.timer(for: direction), deadline: deadline)
+                }
+            }
+            return
+        }
         let waitID = selectable.beginWait(direction)
         let bound = LoopBound(selectable)
         try await withTaskCancellationHandler {
@@ -472,6 +484,17 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
         deregister(selectable)
         try? selectable.descriptor.close()
     }
+}
+
+/// How a wait for socket readiness notices that its task was cancelled.
+package enum WaitCancellation: Sendable {
+    /// The wait registers a task cancellation handler for its duration (the default).
+    case perWait
+    /// The waiting task holds one cancellation handler for its whole life, which calls
+    /// `SocketConnection.cancelWaits()`. Adding and removing a handler costs about 10% of
+    /// a keep-alive HTTP request (status-record locks and executor switches), and a
+    /// server's connection task waits once per request.
+    case byOwner
 }
 
 /// A value that is only ever touched on its event loop's thread, carried through a

@@ -93,7 +93,12 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
         return try await eventLoop.hopAndRun { try await readOnLoop(into: &buffer, maxBytes: maxBytes, timeout: timeout) }
     }
 
-    nonisolated(nonsending) private func readOnLoop(into buffer: inout ByteBuffer, maxBytes: Int, timeout: Duration?) async throws -> Int? {
+    /// `read(into:maxBytes:timeout:)` for a caller already on `eventLoop` (checked), which
+    /// may choose how its waits are cancelled.
+    package nonisolated(nonsending) func readOnLoop(
+        into buffer: inout ByteBuffer, maxBytes: Int, timeout: Duration?, cancellation: WaitCancellation = .perWait
+    ) async throws -> Int? {
+        precondition(eventLoop.inEventLoop, "readOnLoop off the loop thread")
         let selectable = self.selectable
         var deadline: UInt64?
         while true {
@@ -119,7 +124,8 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
                 }
             }
             if deadline == nil, let timeout { deadline = MonotonicClock.now() &+ timeout.nanoseconds }
-            try await eventLoop.waitUntilReady(selectable, for: .read, deadline: deadline, operation: .read)
+            try await eventLoop.waitUntilReady(selectable, for: .read, deadline: deadline, operation: .read,
+                                               cancellation: cancellation)
         }
     }
 
@@ -140,7 +146,9 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
         try await eventLoop.hopAndRun { try await writeOnLoop(chunks, timeout: timeout) }
     }
 
-    nonisolated(nonsending) private func writeOnLoop(_ bytes: ArraySlice<UInt8>, timeout: Duration?) async throws {
+    /// `write(_:timeout:)` for a caller already on `eventLoop` (checked).
+    package nonisolated(nonsending) func writeOnLoop(_ bytes: ArraySlice<UInt8>, timeout: Duration?) async throws {
+        precondition(eventLoop.inEventLoop, "writeOnLoop off the loop thread")
         let selectable = self.selectable
         var remaining = bytes
         var deadline: UInt64?
@@ -209,6 +217,18 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
             try await eventLoop.hopAndRun { eventLoop.close(selectable) }
         } catch {
             try? selectable.descriptor.close()  // the loop is gone: nothing else holds the descriptor
+        }
+    }
+
+    /// Fails the waits in progress with `CancellationError`: the cancellation handler of a
+    /// task whose waits use `WaitCancellation.byOwner`. Any thread; waits that start later
+    /// see the task's cancellation themselves.
+    package func cancelWaits() {
+        guard !eventLoop.isShutDown else { return }  // the loop already failed every wait
+        let selectable = LoopBound(self.selectable)
+        eventLoop.execute { [eventLoop] in
+            selectable.value.fail(.read, error: CancellationError(), timers: &eventLoop.timers)
+            selectable.value.fail(.write, error: CancellationError(), timers: &eventLoop.timers)
         }
     }
 

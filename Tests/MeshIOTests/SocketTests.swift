@@ -146,6 +146,43 @@ import Testing
         }
     }
 
+    @Test func ownerCancelledWaitIsWokenByCancelWaitsAndTheConnectionStaysUsable() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+
+            // The reader's task holds one handler that calls cancelWaits(), as HTTP's server does.
+            let reader = Task(executorPreference: server.eventLoop) { () -> Int? in
+                try await withTaskCancellationHandler {
+                    var buffer = ByteBuffer()
+                    // The timeout only bounds a broken cancellation (it would throw timedOut).
+                    return try await server.readOnLoop(into: &buffer, maxBytes: 100, timeout: .seconds(20), cancellation: .byOwner)
+                } onCancel: {
+                    server.cancelWaits()
+                }
+            }
+            try await Task.sleep(for: .milliseconds(10))
+            reader.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await reader.value }
+
+            // A wait that starts after its task was cancelled fails at once.
+            let late = Task(executorPreference: server.eventLoop) { () -> Int? in
+                withUnsafeCurrentTask { $0?.cancel() }
+                var buffer = ByteBuffer()
+                return try await server.readOnLoop(into: &buffer, maxBytes: 100, timeout: .seconds(20), cancellation: .byOwner)
+            }
+            await #expect(throws: CancellationError.self) { _ = try await late.value }
+
+            try await client.write("after")
+            #expect(try await readExactly(server, count: 5) == Array("after".utf8))
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
     @Test func readAndAcceptTimeouts() async throws {
         try await withEventLoopGroup(threads: 1) { group in
             let listener = try SocketListener.bind(.loopback(port: 0), group: group)

@@ -14,6 +14,10 @@ import Synchronization
 /// state is touched by one task at a time, under one of those flags.
 public final class HTTPServerConnection: @unchecked Sendable {
     let stream: any ByteStream
+    /// `stream` when it is a socket. The connection's own reads and writes then call it
+    /// directly when running on its loop, and the reads that wait for the next request
+    /// leave cancellation to one handler around the whole connection (`run`).
+    private let socket: SocketConnection?
     let configuration: HTTPServerConfiguration
     let lifecycle: HTTPServerLifecycle?
 
@@ -49,6 +53,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
 
     init(stream: any ByteStream, configuration: HTTPServerConfiguration, lifecycle: HTTPServerLifecycle?) {
         self.stream = stream
+        self.socket = stream as? SocketConnection
         self.configuration = configuration
         self.lifecycle = lifecycle
         self.parser = HTTPRequestParser(limits: configuration.limits)
@@ -62,7 +67,16 @@ public final class HTTPServerConnection: @unchecked Sendable {
     }
 
     nonisolated(nonsending) func run(_ handler: some HTTPHandler) async {
-        while await serveOneRequest(handler) {}
+        if let socket {
+            // One handler for the connection's life instead of one per wait for a request.
+            await withTaskCancellationHandler {
+                while await serveOneRequest(handler) {}
+            } onCancel: {
+                socket.cancelWaits()
+            }
+        } else {
+            while await serveOneRequest(handler) {}
+        }
         isIdle.store(false, ordering: .relaxed)
         await stream.close()
     }
@@ -133,12 +147,26 @@ public final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
+    /// The socket, when the caller runs on its loop.
+    private var socketOnLoop: SocketConnection? {
+        guard let socket, socket.eventLoop.inEventLoop else { return nil }
+        return socket
+    }
+
+    /// Reads more request bytes into the parser. `.byOwner` only from the connection's
+    /// own task (inside `run`'s cancellation handler).
     @inline(__always)
-    nonisolated(nonsending) private func readMore(timeout: Duration?) async throws {
+    nonisolated(nonsending) private func readMore(timeout: Duration?, cancellation: WaitCancellation = .perWait) async throws {
         var buffer = ByteBuffer()
         swap(&buffer, &readBuffer)
         defer { swap(&buffer, &readBuffer) }
-        if try await stream.readHTTP(into: &buffer, timeout: timeout) {
+        let more: Bool
+        if let socket = socketOnLoop {
+            more = try await socket.readHTTPOnLoop(into: &buffer, timeout: timeout, cancellation: cancellation)
+        } else {
+            more = try await stream.readHTTP(into: &buffer, timeout: timeout)
+        }
+        if more {
             buffer.withUnsafeReadableBytes { parser.append($0) }
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
         } else {
@@ -159,7 +187,8 @@ public final class HTTPServerConnection: @unchecked Sendable {
             if waitingIdle && lifecycle?.isShuttingDown == true { return nil }
             isIdle.store(waitingIdle, ordering: .relaxed)
             defer { isIdle.store(false, ordering: .relaxed) }
-            try await readMore(timeout: waitingIdle ? configuration.idleTimeout : configuration.readTimeout)
+            try await readMore(timeout: waitingIdle ? configuration.idleTimeout : configuration.readTimeout,
+                               cancellation: .byOwner)
         }
     }
 
@@ -224,7 +253,17 @@ public final class HTTPServerConnection: @unchecked Sendable {
         defer { writeBusy.store(false, ordering: .releasing) }
         guard case .notStarted = responseState else { return }
         continueSent = true
-        try await stream.writeHTTP(Self.continueBytes, timeout: configuration.writeTimeout)
+        try await write(Self.continueBytes)
+    }
+
+    /// Writes `bytes` within the write timeout: straight to the socket when on its loop.
+    @inline(__always)
+    nonisolated(nonsending) private func write(_ bytes: [UInt8]) async throws {
+        if let socket = socketOnLoop {
+            try await socket.writeHTTPOnLoop(bytes, timeout: configuration.writeTimeout)
+        } else {
+            try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+        }
     }
 
     private static let continueBytes: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
@@ -267,7 +306,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         let head = response.head
         if head.status.isInformational && head.status.code != 101 {
             // An interim response (103 Early Hints): the final one still has to come.
-            return try await stream.writeHTTP(HTTPSerializer.serialize(head), timeout: configuration.writeTimeout)
+            return try await write(HTTPSerializer.serialize(head))
         }
         let (framing, additions) = settle(head, bodyLength: response.trailers.isEmpty ? response.body.count : nil)
         let copiesBody = framing != .none && response.body.count <= Self.copyBodyLimit
@@ -276,18 +315,18 @@ public final class HTTPServerConnection: @unchecked Sendable {
         do {
             switch framing {
             case .none:
-                try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+                try await write(bytes)
             case .contentLength, .untilClose:
                 if response.body.count <= Self.copyBodyLimit {
                     // One buffer: a small copy is cheaper than a gathered write's bookkeeping.
                     bytes.append(contentsOf: response.body)
-                    try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+                    try await write(bytes)
                 } else {
                     try await stream.writeHTTP(bytes, response.body, timeout: configuration.writeTimeout)
                 }
             case .chunked:
                 HTTPSerializer.appendBody(response.body, trailers: response.trailers, framing: .chunked, to: &bytes)
-                try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+                try await write(bytes)
             }
         } catch {
             keepAlive = false
@@ -303,7 +342,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
         let bytes = HTTPSerializer.serialize(head, adding: additions)
         responseState = .streaming(framing, written: 0)
         do {
-            try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+            try await write(bytes)
         } catch {
             keepAlive = false
             throw error
@@ -327,9 +366,9 @@ public final class HTTPServerConnection: @unchecked Sendable {
                     throw HTTPError.bodyLengthMismatch(declared: declared, written: written + body.count)
                 }
                 responseState = .streaming(framing, written: written + body.count)
-                try await stream.writeHTTP(body, timeout: configuration.writeTimeout)
+                try await write(body)
             case .untilClose:
-                try await stream.writeHTTP(body, timeout: configuration.writeTimeout)
+                try await write(body)
             case .chunked:
                 var prefix: [UInt8] = []
                 HTTPSerializer.appendHex(body.count, to: &prefix)
@@ -366,7 +405,7 @@ public final class HTTPServerConnection: @unchecked Sendable {
             var bytes: [UInt8] = []
             HTTPSerializer.appendLastChunk(trailers: trailers, to: &bytes)
             do {
-                try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+                try await write(bytes)
             } catch {
                 keepAlive = false
                 throw error

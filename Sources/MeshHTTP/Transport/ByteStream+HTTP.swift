@@ -68,3 +68,29 @@ extension ByteStream {
         }
     }
 }
+
+/// The same in HTTP's terms for a caller on the socket's own loop, which the server's
+/// connection task is: a direct call rather than one through `any ByteStream` (no
+/// executor switch on return), and the caller chooses how a wait is cancelled.
+extension SocketConnection {
+    @inline(__always)
+    nonisolated(nonsending) func readHTTPOnLoop(
+        into buffer: inout ByteBuffer, timeout: Duration?, cancellation: WaitCancellation
+    ) async throws -> Bool {
+        do {
+            return try await readOnLoop(into: &buffer, maxBytes: 64 * 1024, timeout: timeout, cancellation: cancellation) != nil
+        } catch IOError.timedOut {
+            throw HTTPError.timedOut("no bytes from the peer within \(Self.describe(timeout))")
+        }
+    }
+
+    @inline(__always)
+    nonisolated(nonsending) func writeHTTPOnLoop(_ bytes: [UInt8], timeout: Duration?) async throws {
+        if bytes.isEmpty { return }
+        do {
+            try await writeOnLoop(bytes[...], timeout: timeout)
+        } catch IOError.timedOut {
+            throw Self.writeTimedOut(timeout)
+        }
+    }
+}
