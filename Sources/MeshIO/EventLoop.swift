@@ -112,11 +112,14 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
     private let finished = Atomic<Bool>(false)
     private var thread: OSThread?
 
-    // Loop-confined state: touched only on the loop thread.
-    private var ready = WorkQueue()
-    var timers = TimerHeap()
-    private var slots: [Selectable?] = []
-    private var slotGenerations: [UInt32] = []
+    // Loop-confined state: touched only on the loop thread, by code that never re-enters
+    // itself (no access to these can overlap another). Swift would check every modify of
+    // a class's stored property at run time (swift_beginAccess: a thread-local access
+    // set), which cost ~6% of an HTTP request for these four; hence unchecked.
+    @exclusivity(unchecked) private var ready = WorkQueue()
+    @exclusivity(unchecked) var timers = TimerHeap()
+    @exclusivity(unchecked) private var slots: [Selectable?] = []
+    @exclusivity(unchecked) private var slotGenerations: [UInt32] = []
     private var freeSlots: [Int] = []
     private var registeredCount = 0
 

@@ -28,9 +28,11 @@ public final class HTTPServerConnection: @unchecked Sendable {
     let isIdle = Atomic<Bool>(false)
 
     // Read side.
-    private var parser: HTTPRequestParser
+    // Unchecked exclusivity (no run-time access tracking) for the two fields every read
+    // modifies: only the holder of the read flag touches them, never re-entrantly.
+    @exclusivity(unchecked) private var parser: HTTPRequestParser
     /// The connection's read buffer, kept for its life so reads allocate nothing.
-    private var readBuffer = ByteBuffer(capacity: 16 * 1024)
+    @exclusivity(unchecked) private var readBuffer = ByteBuffer(capacity: 16 * 1024)
     private var peerClosed = false
     private var bodyComplete = true
     private var requestTrailers = HTTPHeaders()
