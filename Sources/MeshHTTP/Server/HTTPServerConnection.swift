@@ -69,18 +69,29 @@ public final class HTTPServerConnection: @unchecked Sendable {
     }
 
     nonisolated(nonsending) func run(_ handler: some HTTPHandler) async {
-        if let socket {
-            // One handler for the connection's life instead of one per wait for a request.
-            await withTaskCancellationHandler {
-                while await serveOneRequest(handler) {}
-            } onCancel: {
-                socket.cancelWaits()
-            }
+        // The request loop specialised for the common handler type: its `handle` is then
+        // a direct call the compiler can inline, not a call through a witness table
+        // (one async frame and one executor switch fewer per request).
+        if let simple = handler as? HTTPSimpleHandler {
+            await serveRequests(simple)
         } else {
-            while await serveOneRequest(handler) {}
+            await serveRequests(handler)
         }
         isIdle.store(false, ordering: .relaxed)
         await stream.close()
+    }
+
+    nonisolated(nonsending) private func serveRequests<Handler: HTTPHandler>(_ handler: Handler) async {
+        guard let socket else {
+            while await serveOneRequest(handler) {}
+            return
+        }
+        // One cancellation handler for the connection's life instead of one per wait for a request.
+        await withTaskCancellationHandler {
+            while await serveOneRequest(handler) {}
+        } onCancel: {
+            socket.cancelWaits()
+        }
     }
 
     /// Serves one request; false when the connection must close.
