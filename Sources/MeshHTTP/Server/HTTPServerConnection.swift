@@ -190,6 +190,8 @@ public final class HTTPServerConnection: @unchecked Sendable {
 
     @inline(__always)
     nonisolated(nonsending) private func readHead() async throws -> HTTPRequestHead? {
+        // The previous request is done with: its field storage can take the next one's.
+        parser.recycle(&requestHead.headers)
         while true {
             if let part = try parseNext() {
                 guard case .head(let head) = part else { throw HTTPError.invalidState("body before head") }
