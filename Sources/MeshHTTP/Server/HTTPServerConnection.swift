@@ -40,6 +40,9 @@ public final class HTTPServerConnection: @unchecked Sendable {
     private var readFailure: HTTPParseError?
 
     // Write side.
+    /// Whole responses are serialized into this buffer, kept for the connection's life so
+    /// that writing one allocates nothing (unchecked exclusivity: only the write flag's holder touches it).
+    @exclusivity(unchecked) private var writeBuffer = ByteBuffer(capacity: 4096)
     private enum ResponseState {
         case notStarted
         case streaming(HTTPBodyFraming, written: Int)
@@ -274,10 +277,15 @@ public final class HTTPServerConnection: @unchecked Sendable {
     /// Writes `bytes` within the write timeout: straight to the socket when on its loop.
     @inline(__always)
     nonisolated(nonsending) private func write(_ bytes: [UInt8]) async throws {
+        try await write(ByteBuffer(bytes))
+    }
+
+    @inline(__always)
+    nonisolated(nonsending) private func write(_ buffer: ByteBuffer) async throws {
         if let socket = socketOnLoop {
-            try await socket.writeHTTPOnLoop(bytes, timeout: configuration.writeTimeout)
+            try await socket.writeHTTPOnLoop(buffer, timeout: configuration.writeTimeout)
         } else {
-            try await stream.writeHTTP(bytes, timeout: configuration.writeTimeout)
+            try await stream.writeHTTP(buffer, timeout: configuration.writeTimeout)
         }
     }
 
@@ -324,29 +332,34 @@ public final class HTTPServerConnection: @unchecked Sendable {
             return try await write(HTTPSerializer.serialize(head))
         }
         let (framing, additions) = settle(head, bodyLength: response.trailers.isEmpty ? response.body.count : nil)
-        let copiesBody = framing != .none && response.body.count <= Self.copyBodyLimit
-        var bytes = HTTPSerializer.serialize(head, adding: additions, reserving: copiesBody ? response.body.count : 0)
         responseState = .finished
+        var buffer = ByteBuffer()
+        swap(&buffer, &writeBuffer)
+        HTTPSerializer.write(head, adding: additions, into: &buffer)
+        var separateBody: [UInt8]?
+        switch framing {
+        case .none:
+            break
+        case .contentLength, .untilClose:
+            // A small body goes out in the head's buffer: a copy is cheaper than a gathered write.
+            if response.body.count <= Self.copyBodyLimit { buffer.writeBytes(response.body) } else { separateBody = response.body }
+        case .chunked:
+            var chunked: [UInt8] = []
+            HTTPSerializer.appendBody(response.body, trailers: response.trailers, framing: .chunked, to: &chunked)
+            buffer.writeBytes(chunked)
+        }
         do {
-            switch framing {
-            case .none:
-                try await write(bytes)
-            case .contentLength, .untilClose:
-                if response.body.count <= Self.copyBodyLimit {
-                    // One buffer: a small copy is cheaper than a gathered write's bookkeeping.
-                    bytes.append(contentsOf: response.body)
-                    try await write(bytes)
-                } else {
-                    try await stream.writeHTTP(bytes, response.body, timeout: configuration.writeTimeout)
-                }
-            case .chunked:
-                HTTPSerializer.appendBody(response.body, trailers: response.trailers, framing: .chunked, to: &bytes)
-                try await write(bytes)
+            if let separateBody {
+                try await stream.writeHTTP(buffer, separateBody, timeout: configuration.writeTimeout)
+            } else {
+                try await write(buffer)
             }
         } catch {
             keepAlive = false
             throw error
         }
+        buffer.clear()
+        writeBuffer = buffer
     }
 
     nonisolated(nonsending) func writeHead(_ head: HTTPResponseHead, generation expected: Int) async throws {

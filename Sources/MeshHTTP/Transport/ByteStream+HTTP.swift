@@ -16,8 +16,13 @@ extension ByteStream {
 
     @inline(__always)
     nonisolated(nonsending) func writeHTTP(_ bytes: [UInt8], timeout: Duration?) async throws {
+        try await writeHTTP(ByteBuffer(bytes), timeout: timeout)
+    }
+
+    @inline(__always)
+    nonisolated(nonsending) func writeHTTP(_ buffer: ByteBuffer, timeout: Duration?) async throws {
         do {
-            try await write(ByteBuffer(bytes), timeout: timeout)
+            try await write(buffer, timeout: timeout)
         } catch IOError.timedOut {
             throw Self.writeTimedOut(timeout)
         }
@@ -26,9 +31,14 @@ extension ByteStream {
     /// Writes a head and a body in one gathered write (no array of arrays on the way).
     @inline(__always)
     nonisolated(nonsending) func writeHTTP(_ head: [UInt8], _ body: [UInt8], timeout: Duration?) async throws {
+        try await writeHTTP(ByteBuffer(head), body, timeout: timeout)
+    }
+
+    @inline(__always)
+    nonisolated(nonsending) func writeHTTP(_ head: ByteBuffer, _ body: [UInt8], timeout: Duration?) async throws {
         if body.isEmpty { return try await writeHTTP(head, timeout: timeout) }
         do {
-            try await write([ByteBuffer(head), ByteBuffer(body)], timeout: timeout)
+            try await write([head, ByteBuffer(body)], timeout: timeout)
         } catch IOError.timedOut {
             throw Self.writeTimedOut(timeout)
         }
@@ -85,10 +95,10 @@ extension SocketConnection {
     }
 
     @inline(__always)
-    nonisolated(nonsending) func writeHTTPOnLoop(_ bytes: [UInt8], timeout: Duration?) async throws {
-        if bytes.isEmpty { return }
+    nonisolated(nonsending) func writeHTTPOnLoop(_ buffer: ByteBuffer, timeout: Duration?) async throws {
+        if buffer.isEmpty { return }
         do {
-            try await writeOnLoop(bytes[...], timeout: timeout)
+            try await writeOnLoop(buffer.readableBytesView, timeout: timeout)
         } catch IOError.timedOut {
             throw Self.writeTimedOut(timeout)
         }
