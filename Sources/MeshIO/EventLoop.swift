@@ -222,7 +222,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, Error>) in
                 let state = sleeper.value
                 state.continuation = continuation
-                state.timer.action = { [unowned state] in state.finish(nil) }
+                state.timer.action = { [unowned state] _ in state.finish(nil) }
                 timers.arm(state.timer, deadline: deadline)
             }
         } onCancel: {
@@ -252,7 +252,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
         let deadline = MonotonicClock.now() &+ delay.nanoseconds
         let scheduled = ScheduledWork(loop: self)
         execute {
-            let timer = LoopTimer(action: work)
+            let timer = LoopTimer { _ in work() }
             if scheduled.attach(timer) { self.timers.arm(timer, deadline: deadline) }
         }
         return scheduled
@@ -340,7 +340,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
         guard !timers.isEmpty else { return }
         let now = MonotonicClock.now()
         while let timer = timers.popExpired(now: now) {
-            timer.action()
+            timer.action(&timers)
         }
     }
 
@@ -363,7 +363,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
         }
         guard closed else { return false }
         // Sleepers would never wake: wake them now (their sleeps return early).
-        while let timer = timers.popExpired(now: UInt64.max) { timer.action() }
+        while let timer = timers.popExpired(now: UInt64.max) { timer.action(&timers) }
         return ready.isEmpty
     }
 
@@ -451,10 +451,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
             // The task's own handler fails this wait (`SocketConnection.cancelWaits()`):
             // no handler to add and remove around every wait.
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, Error>) in
-                selectable.park(direction, continuation, operation: operation)
-                if let deadline {
-                    timers.arm(selectable.timer(for: direction), deadline: deadline)
-                }
+                selectable.park(direction, continuation, operation: operation, deadline: deadline, timers: &timers)
             }
             return
         }
@@ -462,10 +459,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable, CustomStringCon
         let bound = LoopBound(selectable)
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, Error>) in
-                selectable.park(direction, continuation, operation: operation)
-                if let deadline {
-                    timers.arm(selectable.timer(for: direction), deadline: deadline)
-                }
+                selectable.park(direction, continuation, operation: operation, deadline: deadline, timers: &timers)
             }
         } onCancel: {
             self.execute {

@@ -123,7 +123,7 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
                     selectable.mayRead = false
                 }
             }
-            if deadline == nil, let timeout { deadline = MonotonicClock.now() &+ timeout.nanoseconds }
+            if deadline == nil, let timeout { deadline = selectable.deadline(after: timeout) }
             try await eventLoop.waitUntilReady(selectable, for: .read, deadline: deadline, operation: .read,
                                                cancellation: cancellation)
         }
@@ -164,7 +164,7 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
                     selectable.mayWrite = false
                 }
             }
-            if deadline == nil, let timeout { deadline = MonotonicClock.now() &+ timeout.nanoseconds }
+            if deadline == nil, let timeout { deadline = selectable.deadline(after: timeout) }
             try await eventLoop.waitUntilReady(selectable, for: .write, deadline: deadline, operation: .write)
         }
     }
@@ -196,7 +196,7 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
                 }
                 continue
             }
-            if deadline == nil, let timeout { deadline = MonotonicClock.now() &+ timeout.nanoseconds }
+            if deadline == nil, let timeout { deadline = selectable.deadline(after: timeout) }
             try await eventLoop.waitUntilReady(selectable, for: .write, deadline: deadline, operation: .write)
         }
     }

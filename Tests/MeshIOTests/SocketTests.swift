@@ -203,6 +203,46 @@ import Testing
         }
     }
 
+    /// Timeout timers are lazy (a timer armed for an earlier wait stays armed and re-arms
+    /// when it fires): a later, longer wait must not fail at the earlier deadline, and a
+    /// later, shorter one must still fail at its own.
+    @Test func timeoutsOfSuccessiveWaitsAreEachTheirOwn() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            var buffer = ByteBuffer()
+
+            // A short wait that data ends: its timer stays armed for 50 ms.
+            async let first = server.read(into: &buffer, maxBytes: 100, timeout: .milliseconds(50))
+            try await client.write("a")
+            #expect(try await first == 1)
+            // A long wait outlives that deadline: the old timer fires, re-arms, and the data
+            // arriving after it still completes the read.
+            var second = ByteBuffer()
+            async let late = server.read(into: &second, maxBytes: 100, timeout: .seconds(20))
+            try await Task.sleep(for: .milliseconds(300))
+            try await client.write("b")
+            #expect(try await late == 1)
+            // Then a long wait ended by data, and a short one: it fails at its own deadline,
+            // long before the long wait's timer would fire.
+            var third = ByteBuffer()
+            async let long = server.read(into: &third, maxBytes: 100, timeout: .seconds(60))
+            try await client.write("c")
+            #expect(try await long == 1)
+            let start = ContinuousClock.now
+            var fourth = ByteBuffer()
+            await #expect(throws: IOError.timedOut(.read)) {
+                _ = try await server.read(into: &fourth, maxBytes: 100, timeout: .milliseconds(30))
+            }
+            #expect(ContinuousClock.now - start < .seconds(30), "the short wait waited for the long wait's timer")
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
     @Test func cancellingAPendingAcceptThrowsCancellationErrorAndAcceptStillWorks() async throws {
         try await withEventLoopGroup(threads: 1) { group in
             let listener = try SocketListener.bind(.loopback(port: 0), group: group)
