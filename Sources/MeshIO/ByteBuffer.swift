@@ -129,6 +129,15 @@ public struct ByteBuffer: Sendable, Hashable, CustomStringConvertible {
         writerIndex += count
     }
 
+    /// Appends an array's bytes (one copy). The generic version above, called from another
+    /// module, goes through the unspecialised generic path; this one is a plain memmove.
+    public mutating func writeBytes(_ bytes: [UInt8]) {
+        let count = bytes.count
+        reserveWritableBytes(count)
+        storage.replaceSubrange(writerIndex..<(writerIndex + count), with: bytes)
+        writerIndex += count
+    }
+
     public mutating func writeBuffer(_ other: ByteBuffer) {
         writeBytes(other.readableBytesView)
     }

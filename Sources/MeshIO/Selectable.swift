@@ -35,6 +35,12 @@ final class Selectable {
     private var writeOperation = IOError.Operation.write
     private var readTimer: LoopTimer?
     private var writeTimer: LoopTimer?
+    /// Deadline of the wait in progress, if it has one.
+    private var readDeadline: UInt64?
+    private var writeDeadline: UInt64?
+    /// The last timeout converted to nanoseconds: a connection passes the same one to
+    /// every wait, and converting a `Duration` takes a 128-bit division (~190 instructions).
+    private var lastTimeout: (duration: Duration, nanoseconds: UInt64)?
 
     init(descriptor: FileDescriptor) {
         self.descriptor = descriptor
@@ -56,56 +62,88 @@ final class Selectable {
         direction == .read ? readWaitID : writeWaitID
     }
 
-    func park(_ direction: Direction, _ continuation: UnsafeContinuation<Void, Error>, operation: IOError.Operation) {
+    /// Parks the direction's waiter until readiness, failure or `deadline` (CLOCK_MONOTONIC ns).
+    func park(_ direction: Direction, _ continuation: UnsafeContinuation<Void, Error>, operation: IOError.Operation,
+              deadline: UInt64?, timers: inout TimerHeap) {
         switch direction {
         case .read:
             precondition(readWaiter == nil, "two tasks are reading one socket at once")
             readWaiter = continuation
             readOperation = operation
+            readDeadline = deadline
         case .write:
             precondition(writeWaiter == nil, "two tasks are writing one socket at once")
             writeWaiter = continuation
             writeOperation = operation
+            writeDeadline = deadline
         }
+        guard let deadline else { return }
+        // Timers are lazy, as nginx's are: a timer still armed for an earlier wait that
+        // fires no later than this deadline stays as it is, and re-arms itself for the
+        // current deadline when it fires. A keep-alive connection waits with a later
+        // deadline for every request; this saves two heap updates each time.
+        let timer = timer(for: direction)
+        if timer.isArmed && timer.deadline <= deadline { return }
+        timers.arm(timer, deadline: deadline)
+    }
+
+    /// `MonotonicClock.now() + timeout`, converting the timeout once per distinct value.
+    func deadline(after timeout: Duration) -> UInt64 {
+        let nanoseconds: UInt64
+        if let lastTimeout, lastTimeout.duration == timeout {
+            nanoseconds = lastTimeout.nanoseconds
+        } else {
+            nanoseconds = timeout.nanoseconds
+            lastTimeout = (timeout, nanoseconds)
+        }
+        return MonotonicClock.now() &+ nanoseconds
     }
 
     /// The direction's timer, made once and re-armed for each timed wait.
-    func timer(for direction: Direction) -> LoopTimer {
+    private func timer(for direction: Direction) -> LoopTimer {
         switch direction {
         case .read:
             if let readTimer { return readTimer }
             let timer = LoopTimer()
-            timer.action = { [unowned self] in self.expire(.read) }
+            timer.action = { [unowned self, unowned timer] timers in self.expire(.read, timer: timer, timers: &timers) }
             readTimer = timer
             return timer
         case .write:
             if let writeTimer { return writeTimer }
             let timer = LoopTimer()
-            timer.action = { [unowned self] in self.expire(.write) }
+            timer.action = { [unowned self, unowned timer] timers in self.expire(.write, timer: timer, timers: &timers) }
             writeTimer = timer
             return timer
         }
     }
 
-    private func expire(_ direction: Direction) {
+    /// The direction's timer fired (and left the heap): the wait in progress times out if
+    /// its deadline has passed, else the timer was armed for an earlier wait and re-arms.
+    private func expire(_ direction: Direction, timer: LoopTimer, timers: inout TimerHeap) {
+        let waiting = direction == .read ? readWaiter != nil : writeWaiter != nil
+        guard waiting, let deadline = direction == .read ? readDeadline : writeDeadline else { return }
+        if deadline > timer.deadline {
+            timers.arm(timer, deadline: deadline)  // fires again at once if that time has passed too
+            return
+        }
         let operation = direction == .read ? readOperation : writeOperation
-        var unusedTimers = TimerHeap()  // the timer already left the loop's heap
-        fail(direction, error: IOError.timedOut(operation), timers: &unusedTimers)
+        fail(direction, error: IOError.timedOut(operation), timers: &timers)
     }
 
-    /// Resumes the direction's waiter normally (readiness arrived).
+    /// Resumes the direction's waiter normally (readiness arrived). Its timer stays armed
+    /// (see `park`).
     @inline(__always)
     func wake(_ direction: Direction, timers: inout TimerHeap) {
         switch direction {
         case .read:
             guard let waiter = readWaiter else { return }
             readWaiter = nil
-            if let readTimer, readTimer.isArmed { timers.disarm(readTimer) }
+            readDeadline = nil
             waiter.resume()
         case .write:
             guard let waiter = writeWaiter else { return }
             writeWaiter = nil
-            if let writeTimer, writeTimer.isArmed { timers.disarm(writeTimer) }
+            writeDeadline = nil
             waiter.resume()
         }
     }
@@ -118,11 +156,13 @@ final class Selectable {
         case .read:
             waiter = readWaiter
             readWaiter = nil
+            readDeadline = nil
             operation = readOperation
             if let readTimer, readTimer.isArmed { timers.disarm(readTimer) }
         case .write:
             waiter = writeWaiter
             writeWaiter = nil
+            writeDeadline = nil
             operation = writeOperation
             if let writeTimer, writeTimer.isArmed { timers.disarm(writeTimer) }
         }

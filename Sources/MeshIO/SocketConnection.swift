@@ -87,13 +87,18 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
 
     // MARK: ByteStream
 
-    public func read(into buffer: inout ByteBuffer, maxBytes: Int, timeout: Duration?) async throws -> Int? {
+    nonisolated(nonsending) public func read(into buffer: inout ByteBuffer, maxBytes: Int, timeout: Duration?) async throws -> Int? {
         precondition(maxBytes > 0, "read needs room for at least one byte")
         if eventLoop.inEventLoop { return try await readOnLoop(into: &buffer, maxBytes: maxBytes, timeout: timeout) }
         return try await eventLoop.hopAndRun { try await readOnLoop(into: &buffer, maxBytes: maxBytes, timeout: timeout) }
     }
 
-    private func readOnLoop(into buffer: inout ByteBuffer, maxBytes: Int, timeout: Duration?) async throws -> Int? {
+    /// `read(into:maxBytes:timeout:)` for a caller already on `eventLoop` (checked), which
+    /// may choose how its waits are cancelled.
+    package nonisolated(nonsending) func readOnLoop(
+        into buffer: inout ByteBuffer, maxBytes: Int, timeout: Duration?, cancellation: WaitCancellation = .perWait
+    ) async throws -> Int? {
+        precondition(eventLoop.inEventLoop, "readOnLoop off the loop thread")
         let selectable = self.selectable
         var deadline: UInt64?
         while true {
@@ -118,18 +123,19 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
                     selectable.mayRead = false
                 }
             }
-            if deadline == nil, let timeout { deadline = MonotonicClock.now() &+ timeout.nanoseconds }
-            try await eventLoop.waitUntilReady(selectable, for: .read, deadline: deadline, operation: .read)
+            if deadline == nil, let timeout { deadline = selectable.deadline(after: timeout) }
+            try await eventLoop.waitUntilReady(selectable, for: .read, deadline: deadline, operation: .read,
+                                               cancellation: cancellation)
         }
     }
 
-    public func write(_ buffer: ByteBuffer, timeout: Duration?) async throws {
+    nonisolated(nonsending) public func write(_ buffer: ByteBuffer, timeout: Duration?) async throws {
         if buffer.isEmpty { return }
         if eventLoop.inEventLoop { return try await writeOnLoop(buffer.readableBytesView, timeout: timeout) }
         try await eventLoop.hopAndRun { try await writeOnLoop(buffer.readableBytesView, timeout: timeout) }
     }
 
-    public func write(_ buffers: [ByteBuffer], timeout: Duration?) async throws {
+    nonisolated(nonsending) public func write(_ buffers: [ByteBuffer], timeout: Duration?) async throws {
         switch buffers.count {
         case 0: return
         case 1: return try await write(buffers[0], timeout: timeout)
@@ -140,7 +146,9 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
         try await eventLoop.hopAndRun { try await writeOnLoop(chunks, timeout: timeout) }
     }
 
-    private func writeOnLoop(_ bytes: ArraySlice<UInt8>, timeout: Duration?) async throws {
+    /// `write(_:timeout:)` for a caller already on `eventLoop` (checked).
+    package nonisolated(nonsending) func writeOnLoop(_ bytes: ArraySlice<UInt8>, timeout: Duration?) async throws {
+        precondition(eventLoop.inEventLoop, "writeOnLoop off the loop thread")
         let selectable = self.selectable
         var remaining = bytes
         var deadline: UInt64?
@@ -156,12 +164,12 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
                     selectable.mayWrite = false
                 }
             }
-            if deadline == nil, let timeout { deadline = MonotonicClock.now() &+ timeout.nanoseconds }
+            if deadline == nil, let timeout { deadline = selectable.deadline(after: timeout) }
             try await eventLoop.waitUntilReady(selectable, for: .write, deadline: deadline, operation: .write)
         }
     }
 
-    private func writeOnLoop(_ chunks: [ArraySlice<UInt8>], timeout: Duration?) async throws {
+    nonisolated(nonsending) private func writeOnLoop(_ chunks: [ArraySlice<UInt8>], timeout: Duration?) async throws {
         let selectable = self.selectable
         var remaining = chunks[...]
         var deadline: UInt64?
@@ -188,19 +196,19 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
                 }
                 continue
             }
-            if deadline == nil, let timeout { deadline = MonotonicClock.now() &+ timeout.nanoseconds }
+            if deadline == nil, let timeout { deadline = selectable.deadline(after: timeout) }
             try await eventLoop.waitUntilReady(selectable, for: .write, deadline: deadline, operation: .write)
         }
     }
 
-    public func shutdownWrite() async throws {
+    nonisolated(nonsending) public func shutdownWrite() async throws {
         try await eventLoop.onLoop {
             if selectable.isClosed { throw IOError.closed(.shutdown) }
             try Sockets.shutdown(selectable.descriptor, writing: true)
         }
     }
 
-    public func close() async {
+    nonisolated(nonsending) public func close() async {
         if eventLoop.inEventLoop {
             eventLoop.close(selectable)
             return
@@ -209,6 +217,18 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
             try await eventLoop.hopAndRun { eventLoop.close(selectable) }
         } catch {
             try? selectable.descriptor.close()  // the loop is gone: nothing else holds the descriptor
+        }
+    }
+
+    /// Fails the waits in progress with `CancellationError`: the cancellation handler of a
+    /// task whose waits use `WaitCancellation.byOwner`. Any thread; waits that start later
+    /// see the task's cancellation themselves.
+    package func cancelWaits() {
+        guard !eventLoop.isShutDown else { return }  // the loop already failed every wait
+        let selectable = LoopBound(self.selectable)
+        eventLoop.execute { [eventLoop] in
+            selectable.value.fail(.read, error: CancellationError(), timers: &eventLoop.timers)
+            selectable.value.fail(.write, error: CancellationError(), timers: &eventLoop.timers)
         }
     }
 

@@ -9,9 +9,11 @@ final class LoopTimer {
     var sequence: UInt64 = 0
     /// Position in the heap, -1 while not armed.
     var heapIndex = -1
-    var action: () -> Void
+    /// Runs on the loop once the deadline passed (the timer is no longer armed); it may
+    /// re-arm timers on the heap it is given.
+    var action: (inout TimerHeap) -> Void
 
-    init(action: @escaping () -> Void = {}) {
+    init(action: @escaping (inout TimerHeap) -> Void = { _ in }) {
         self.action = action
     }
 

@@ -78,6 +78,33 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    /// The connection's task waits for requests without a cancellation handler per wait
+    /// (one handler covers the connection): cancelling it must still end it.
+    @Test func cancellingTheTaskServingASocketEndsItWhileItWaitsForARequest() async throws {
+        let listener = try SocketListener.bind(.ipv4(IPv4Address(127, 0, 0, 1), port: 0), group: .shared)
+        async let accepted = listener.accept()
+        let client = try await SocketConnection.connect(to: listener.localAddress, timeout: .seconds(5),
+                                                        on: EventLoopGroup.shared.next())
+        let socket = try await accepted
+        // An idle timeout far beyond the test: only the cancellation can end the connection.
+        let configuration = HTTPServerConfiguration(idleTimeout: .seconds(3600))
+        let serving = Task(executorPreference: socket.eventLoop) {
+            await HTTPServerConnection.serve(socket, configuration: configuration, handler: peerHandler)
+        }
+        try await client.write("GET /one HTTP/1.1\r\nHost: a\r\n\r\n")
+        var response = ByteBuffer()
+        while !String(decoding: response.readableBytesView, as: UTF8.self).hasSuffix("target=/one method=GET\n") {
+            _ = try await client.read(into: &response, maxBytes: 4096, timeout: .seconds(5))
+        }
+        // Now idle, waiting for the next request.
+        serving.cancel()
+        // The client sees the close; a connection that ignored the cancellation would time the read out.
+        #expect(try await client.read(timeout: .seconds(20)) == nil)
+        await serving.value
+        await client.close()
+        await listener.close()
+    }
+
     @Test func gracefulShutdownClosesIdleConnectionsAndFinishesInFlightRequests() async throws {
         let release = Locked<CheckedContinuation<Void, Never>?>(nil)
         let started = Locked(false)

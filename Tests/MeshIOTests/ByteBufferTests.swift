@@ -59,4 +59,14 @@ import Testing
         #expect(buffer.readSlice(10) == ByteBuffer(string: "cdef"))
         #expect(buffer.isEmpty)
     }
+
+    @Test func appendingAnArrayAfterConsumedBytesKeepsThemInOrder() {
+        var buffer = ByteBuffer(capacity: 8)
+        buffer.writeBytes([1, 2, 3, 4, 5, 6] as [UInt8])
+        buffer.moveReaderIndex(forwardBy: 4)
+        buffer.writeBytes([7, 8, 9, 10, 11] as [UInt8])  // needs the consumed room or growth
+        #expect(buffer.readableArray == [5, 6, 7, 8, 9, 10, 11])
+        buffer.writeBytes([] as [UInt8])
+        #expect(buffer.readableBytes == 7)
+    }
 }

@@ -146,6 +146,43 @@ import Testing
         }
     }
 
+    @Test func ownerCancelledWaitIsWokenByCancelWaitsAndTheConnectionStaysUsable() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+
+            // The reader's task holds one handler that calls cancelWaits(), as HTTP's server does.
+            let reader = Task(executorPreference: server.eventLoop) { () -> Int? in
+                try await withTaskCancellationHandler {
+                    var buffer = ByteBuffer()
+                    // The timeout only bounds a broken cancellation (it would throw timedOut).
+                    return try await server.readOnLoop(into: &buffer, maxBytes: 100, timeout: .seconds(20), cancellation: .byOwner)
+                } onCancel: {
+                    server.cancelWaits()
+                }
+            }
+            try await Task.sleep(for: .milliseconds(10))
+            reader.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await reader.value }
+
+            // A wait that starts after its task was cancelled fails at once.
+            let late = Task(executorPreference: server.eventLoop) { () -> Int? in
+                withUnsafeCurrentTask { $0?.cancel() }
+                var buffer = ByteBuffer()
+                return try await server.readOnLoop(into: &buffer, maxBytes: 100, timeout: .seconds(20), cancellation: .byOwner)
+            }
+            await #expect(throws: CancellationError.self) { _ = try await late.value }
+
+            try await client.write("after")
+            #expect(try await readExactly(server, count: 5) == Array("after".utf8))
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
     @Test func readAndAcceptTimeouts() async throws {
         try await withEventLoopGroup(threads: 1) { group in
             let listener = try SocketListener.bind(.loopback(port: 0), group: group)
@@ -160,6 +197,46 @@ import Testing
             // A later read still works.
             try await client.write("x")
             #expect(try await server.read(into: &buffer, maxBytes: 100, timeout: .seconds(5)) == 1)
+            await client.close()
+            await server.close()
+            await listener.close()
+        }
+    }
+
+    /// Timeout timers are lazy (a timer armed for an earlier wait stays armed and re-arms
+    /// when it fires): a later, longer wait must not fail at the earlier deadline, and a
+    /// later, shorter one must still fail at its own.
+    @Test func timeoutsOfSuccessiveWaitsAreEachTheirOwn() async throws {
+        try await withEventLoopGroup(threads: 1) { group in
+            let listener = try SocketListener.bind(.loopback(port: 0), group: group)
+            async let accepted = listener.accept()
+            let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
+            let server = try await accepted
+            var buffer = ByteBuffer()
+
+            // A short wait that data ends: its timer stays armed for 50 ms.
+            async let first = server.read(into: &buffer, maxBytes: 100, timeout: .milliseconds(50))
+            try await client.write("a")
+            #expect(try await first == 1)
+            // A long wait outlives that deadline: the old timer fires, re-arms, and the data
+            // arriving after it still completes the read.
+            var second = ByteBuffer()
+            async let late = server.read(into: &second, maxBytes: 100, timeout: .seconds(20))
+            try await Task.sleep(for: .milliseconds(300))
+            try await client.write("b")
+            #expect(try await late == 1)
+            // Then a long wait ended by data, and a short one: it fails at its own deadline,
+            // long before the long wait's timer would fire.
+            var third = ByteBuffer()
+            async let long = server.read(into: &third, maxBytes: 100, timeout: .seconds(60))
+            try await client.write("c")
+            #expect(try await long == 1)
+            let start = ContinuousClock.now
+            var fourth = ByteBuffer()
+            await #expect(throws: IOError.timedOut(.read)) {
+                _ = try await server.read(into: &fourth, maxBytes: 100, timeout: .milliseconds(30))
+            }
+            #expect(ContinuousClock.now - start < .seconds(30), "the short wait waited for the long wait's timer")
             await client.close()
             await server.close()
             await listener.close()

@@ -37,6 +37,10 @@ public struct HTTPRequestParser {
     /// The peer closed its side: `next()` throws `.truncatedMessage` if a request was cut short.
     public mutating func endOfInput() { core.endOfInput() }
 
+    /// Hands back the fields of a request the caller is done with (leaving `headers` empty):
+    /// the next head is parsed into the same storage when nothing else still holds it.
+    mutating func recycle(_ headers: inout HTTPHeaders) { core.recycle(&headers) }
+
     /// Bytes buffered and not yet parsed.
     public var bufferedByteCount: Int { core.bufferedByteCount }
 

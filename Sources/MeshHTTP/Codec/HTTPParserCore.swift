@@ -50,6 +50,10 @@ struct HTTPParserCore {
     private var currentIsInterim = false
     /// The message in progress switches protocols when it ends (101, CONNECT 2xx).
     private var upgradeAfterEnd = false
+    /// Field storage handed back by the caller once done with a head (`recycle`): the
+    /// next head's fields go into it, saving an allocation per message when nothing
+    /// else still holds the array.
+    private var spareFields: [HTTPHeaders.Field] = []
 
     init(mode: Mode, limits: HTTPParserLimits) {
         self.mode = mode
@@ -88,6 +92,11 @@ struct HTTPParserCore {
     }
 
     mutating func endOfInput() { receivedEOF = true }
+
+    mutating func recycle(_ headers: inout HTTPHeaders) {
+        swap(&spareFields, &headers.fields)
+        headers = HTTPHeaders()
+    }
 
     /// Ends a message that has no body right away (its `.end` is all that is left).
     mutating func finishIfBodyless() -> Bool {
@@ -305,10 +314,10 @@ struct HTTPParserCore {
         skipLeadingBlankLines()
         guard readIndex < buffer.count, let headEnd = try findHeadEnd() else { return nil }
         let start = readIndex
+        var fields = FieldScan(reusing: &spareFields)
         let parsed: Result<Event, HTTPParseError> = buffer.withUnsafeBufferPointer { bytes in
             var cursor = start
             let firstLine = HTTPParserCore.line(in: bytes, from: &cursor)
-            var fields = FieldScan()
             do throws(HTTPParseError) {
                 try fields.parse(bytes, from: &cursor, until: headEnd, maxCount: limits.maxHeaderCount)
                 switch mode {
@@ -326,17 +335,16 @@ struct HTTPParserCore {
         readIndex = headEnd
         scanIndex = headEnd
         let event = try parsed.get()
-        try decideFraming(for: event)
+        try decideFraming(for: event, hosts: fields.hostCount)
         return event
     }
 
-    private mutating func decideFraming(for event: Event) throws(HTTPParseError) {
+    private mutating func decideFraming(for event: Event, hosts: Int) throws(HTTPParseError) {
         currentIsInterim = false
         bodyBytesSeen = 0
         switch event {
         case .requestHead(let head):
             let framing = try FieldScan.framing(of: head.headers, version: head.version)
-            let hosts = head.headers.count(.host)
             if hosts > 1 || (hosts == 0 && head.version == .http1_1) {
                 throw HTTPParseError(.invalidHost, hosts == 0 ? "HTTP/1.1 request without Host" : "\(hosts) Host fields")
             }
@@ -595,6 +603,16 @@ struct HTTPParserCore {
 /// Parses field lines and reads the framing fields out of them.
 struct FieldScan {
     var headers = HTTPHeaders()
+    /// Host fields seen (a request must have exactly one): counted while the names are classified anyway.
+    var hostCount = 0
+
+    init() {}
+
+    /// Takes `spare`'s storage (emptied; kept when not shared) instead of a new array.
+    init(reusing spare: inout [HTTPHeaders.Field]) {
+        swap(&headers.fields, &spare)
+        headers.fields.removeAll(keepingCapacity: true)
+    }
 
     /// Parses `name: value` lines from `cursor` up to and including the blank line that ends at `end`.
     mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, from cursor: inout Int, until end: Int, maxCount: Int)
@@ -626,6 +644,7 @@ struct FieldScan {
             }
             guard headers.count < maxCount else { throw HTTPParseError(.headerBlockTooLarge, "more than \(maxCount) fields") }
             let known = KnownField.classify(UnsafeBufferPointer(rebasing: bytes[nameRange]))
+            if known == .host { hostCount += 1 }
             headers.add(name: HTTPParserCore.string(bytes, nameRange), value: HTTPParserCore.string(bytes, valueStart..<valueEnd),
                         known: known)
         }

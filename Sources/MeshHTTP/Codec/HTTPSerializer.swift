@@ -1,3 +1,5 @@
+import MeshIO
+
 /// Fields a head gets on its way to the wire beyond (or instead of) its own: what
 /// framing and connection management decided. Known fields in `omitted` are left out
 /// of the head's own fields; the rest are written after them.
@@ -98,32 +100,50 @@ public enum HTTPSerializer {
         serialize(head, adding: HeadAdditions())
     }
 
-    static func serialize(_ head: HTTPResponseHead, adding additions: HeadAdditions, reserving extra: Int = 0) -> [UInt8] {
-        let fields = head.headers.fields
-        var capacity = 17 + head.status.reasonPhrase.utf8.count + extra
-        for field in fields { capacity += field.name.utf8.count + field.value.utf8.count + 4 }
-        capacity += additions.byteCount
+    static func serialize(_ head: HTTPResponseHead, adding additions: HeadAdditions) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: maximumByteCount(head, adding: additions)) { out, count in
+            count = write(head, adding: additions, to: out.baseAddress!)
+        }
+    }
+
+    /// Appends the head's bytes to `buffer` (the server's write buffer, reused for every
+    /// response of a connection: no allocation).
+    static func write(_ head: HTTPResponseHead, adding additions: HeadAdditions, into buffer: inout ByteBuffer) {
+        let capacity = maximumByteCount(head, adding: additions)
+        _ = buffer.writeWithStorage(minimumWritable: capacity, maximum: capacity) { storage, range in
+            storage.withUnsafeMutableBufferPointer { write(head, adding: additions, to: $0.baseAddress! + range.lowerBound) }
+        }
+    }
+
+    /// What the head can take on the wire at most.
+    private static func maximumByteCount(_ head: HTTPResponseHead, adding additions: HeadAdditions) -> Int {
+        var capacity = 17 + head.status.reasonPhrase.utf8.count + additions.byteCount
+        for field in head.headers.fields { capacity += field.name.utf8.count + field.value.utf8.count + 4 }
+        return capacity
+    }
+
+    /// Writes the head at `base`, which has room for `maximumByteCount`; returns the count written.
+    private static func write(_ head: HTTPResponseHead, adding additions: HeadAdditions,
+                              to base: UnsafeMutablePointer<UInt8>) -> Int {
         // Only look at names when some field must be left out and the head has it.
         let omitted = additions.omitted & head.headers.knownPresent
-        return [UInt8](unsafeUninitializedCapacity: capacity) { out, count in
-            var writer = HeadWriter(base: out.baseAddress!)
-            writer.version(head.version)
-            let code = min(max(head.status.code, 100), 999)
-            writer.byte(HTTPSyntax.space)
-            writer.byte(UInt8(48 + code / 100))
-            writer.byte(UInt8(48 + code / 10 % 10))
-            writer.byte(UInt8(48 + code % 10))
-            writer.byte(HTTPSyntax.space)
-            writer.value(head.status.reasonPhrase)
-            writer.crlf()
-            for field in fields {
-                if omitted != 0 && HTTPHeaders.knownBit(field.name) & omitted != 0 { continue }
-                writer.field(field.name, field.value)
-            }
-            writer.additions(additions)
-            writer.crlf()
-            count = writer.count
+        var writer = HeadWriter(base: base)
+        writer.version(head.version)
+        let code = min(max(head.status.code, 100), 999)
+        writer.byte(HTTPSyntax.space)
+        writer.byte(UInt8(48 + code / 100))
+        writer.byte(UInt8(48 + code / 10 % 10))
+        writer.byte(UInt8(48 + code % 10))
+        writer.byte(HTTPSyntax.space)
+        writer.value(head.status.reasonPhrase)
+        writer.crlf()
+        for field in head.headers.fields {
+            if omitted != 0 && HTTPHeaders.knownBit(field.name) & omitted != 0 { continue }
+            writer.field(field.name, field.value)
         }
+        writer.additions(additions)
+        writer.crlf()
+        return writer.count
     }
 
     /// Writes head bytes through a pointer into room the caller sized beforehand.

@@ -189,13 +189,6 @@ extension HTTPHeaders {
         return nil
     }
 
-    func count(_ known: KnownField) -> Int {
-        guard has(known) else { return 0 }
-        var count = 0
-        for index in fields.indices where HTTPSyntax.equalsIgnoringCase(fields[index].name, known.name) { count += 1 }
-        return count
-    }
-
     /// Whether the comma-list field has `token` (lowercase literal), ignoring case.
     func containsToken(_ token: StaticString, in known: KnownField) -> Bool {
         guard has(known) else { return false }

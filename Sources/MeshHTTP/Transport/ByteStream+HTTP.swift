@@ -16,8 +16,13 @@ extension ByteStream {
 
     @inline(__always)
     nonisolated(nonsending) func writeHTTP(_ bytes: [UInt8], timeout: Duration?) async throws {
+        try await writeHTTP(ByteBuffer(bytes), timeout: timeout)
+    }
+
+    @inline(__always)
+    nonisolated(nonsending) func writeHTTP(_ buffer: ByteBuffer, timeout: Duration?) async throws {
         do {
-            try await write(ByteBuffer(bytes), timeout: timeout)
+            try await write(buffer, timeout: timeout)
         } catch IOError.timedOut {
             throw Self.writeTimedOut(timeout)
         }
@@ -26,9 +31,14 @@ extension ByteStream {
     /// Writes a head and a body in one gathered write (no array of arrays on the way).
     @inline(__always)
     nonisolated(nonsending) func writeHTTP(_ head: [UInt8], _ body: [UInt8], timeout: Duration?) async throws {
+        try await writeHTTP(ByteBuffer(head), body, timeout: timeout)
+    }
+
+    @inline(__always)
+    nonisolated(nonsending) func writeHTTP(_ head: ByteBuffer, _ body: [UInt8], timeout: Duration?) async throws {
         if body.isEmpty { return try await writeHTTP(head, timeout: timeout) }
         do {
-            try await write([ByteBuffer(head), ByteBuffer(body)], timeout: timeout)
+            try await write([head, ByteBuffer(body)], timeout: timeout)
         } catch IOError.timedOut {
             throw Self.writeTimedOut(timeout)
         }
@@ -65,6 +75,32 @@ extension ByteStream {
             return false
         } catch {
             return true
+        }
+    }
+}
+
+/// The same in HTTP's terms for a caller on the socket's own loop, which the server's
+/// connection task is: a direct call rather than one through `any ByteStream` (no
+/// executor switch on return), and the caller chooses how a wait is cancelled.
+extension SocketConnection {
+    @inline(__always)
+    nonisolated(nonsending) func readHTTPOnLoop(
+        into buffer: inout ByteBuffer, timeout: Duration?, cancellation: WaitCancellation
+    ) async throws -> Bool {
+        do {
+            return try await readOnLoop(into: &buffer, maxBytes: 64 * 1024, timeout: timeout, cancellation: cancellation) != nil
+        } catch IOError.timedOut {
+            throw HTTPError.timedOut("no bytes from the peer within \(Self.describe(timeout))")
+        }
+    }
+
+    @inline(__always)
+    nonisolated(nonsending) func writeHTTPOnLoop(_ buffer: ByteBuffer, timeout: Duration?) async throws {
+        if buffer.isEmpty { return }
+        do {
+            try await writeOnLoop(buffer.readableBytesView, timeout: timeout)
+        } catch IOError.timedOut {
+            throw Self.writeTimedOut(timeout)
         }
     }
 }
