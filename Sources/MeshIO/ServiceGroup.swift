@@ -90,7 +90,7 @@ public final class ServiceGroup: Sendable {
         let tokens = services.map { _ in GracefulShutdownToken() }
         var firstError: (any Error)?
 
-        try await withThrowingTaskGroup(of: Event.self) { group in
+        await withThrowingTaskGroup(of: Event.self) { group in
             for (index, entry) in services.enumerated() {
                 log("starting \(entry.name)")
                 let token = tokens[index]

@@ -27,7 +27,7 @@ import Testing
             async let accepted = listener.accept()
             let client = try await SocketConnection.connect(to: listener.localAddress, on: group.next())
             let server = try await accepted
-            let onLoop = try await Task(executorPreference: server.eventLoop) { () -> Bool in
+            let onLoop = Task(executorPreference: server.eventLoop) { () -> Bool in
                 var buffer = ByteBuffer()
                 _ = try await server.read(into: &buffer)  // suspends: nothing sent yet
                 return server.eventLoop.inEventLoop
