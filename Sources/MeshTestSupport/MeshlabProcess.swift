@@ -29,8 +29,14 @@ public enum MeshlabProcess {
         public var code: CInt? { if case .exited(let code) = status { code } else { nil } }
     }
 
-    /// Runs `meshlab ARGS` to completion, capturing its output.
-    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
+    /// Runs `meshlab ARGS` to completion, capturing its output; the caller
+    /// suspends meanwhile (see `offloaded`).
+    public static func run(_ arguments: [String], environment: [String: String]? = nil) async throws -> Result {
+        try await offloaded { try runBlocking(arguments, environment: environment) }
+    }
+
+    /// `run` for places that cannot suspend (a `defer`, a `deinit`).
+    public static func runBlocking(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
         let scratch = try Files.makeTemporaryDirectory(prefix: "meshlab-run")
         defer { try? Files.removeTree(scratch) }
         var spawn = SpawnConfiguration(executable: try binary(), arguments: arguments, environment: environment)

@@ -147,20 +147,20 @@ func hasProgram(_ name: String) -> Bool {
         }
     }
 
-    @Test func otherFortioCommandsAreRefusedClearly() throws {
-        let result = try MeshlabProcess.run(["app", "fortio", "load", "http://x/"])
+    @Test func otherFortioCommandsAreRefusedClearly() async throws {
+        let result = try await MeshlabProcess.run(["app", "fortio", "load", "http://x/"])
         #expect(result.code == 1)
         #expect(result.stderr.contains("fortio load is not supported in meshlab"))
-        let help = try MeshlabProcess.run(["app", "--help"])
+        let help = try await MeshlabProcess.run(["app", "--help"])
         for app in ["productpage", "details", "reviews", "ratings", "helloworld", "httpbin", "fortio", "sleep"] {
             #expect(help.stdout.contains("\n  \(app) "), "\(app) missing from meshlab app --help")
         }
-        let badPort = try MeshlabProcess.run(["app", "helloworld", "--port", "http"])
+        let badPort = try await MeshlabProcess.run(["app", "helloworld", "--port", "http"])
         #expect(badPort.code == 64)
     }
 
     @Test func sleepEndsByItself() async throws {
-        let result = try MeshlabProcess.run(["app", "sleep", "0.05"])
+        let result = try await MeshlabProcess.run(["app", "sleep", "0.05"])
         #expect(result.code == 0)
     }
 }

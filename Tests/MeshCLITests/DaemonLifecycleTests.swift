@@ -24,12 +24,12 @@ final class TemporaryLab {
 
     deinit {
         if case .running(let pid?, _) = probe() { try? Signals.send(.kill, to: pid) }
-        _ = try? MeshlabProcess.run(["--state-dir", stateDirectory, "down", "--timeout", "5"])
+        _ = try? MeshlabProcess.runBlocking(["--state-dir", stateDirectory, "down", "--timeout", "5"])
         try? Files.removeTree(stateDirectory)
     }
 
-    func meshlab(_ arguments: String...) throws -> MeshlabProcess.Result {
-        try MeshlabProcess.run(["--state-dir", stateDirectory] + arguments)
+    func meshlab(_ arguments: String...) async throws -> MeshlabProcess.Result {
+        try await MeshlabProcess.run(["--state-dir", stateDirectory] + arguments)
     }
 
     func probe() -> DaemonProbe { DaemonProbe(StateDirectory(stateDirectory)) }
@@ -80,12 +80,12 @@ func configMapJSON(_ name: String) -> JSONValue {
 @Suite(.serialized) struct DaemonLifecycleTests {
     @Test func upStatusDownLeaveNothingRunning() async throws {
         let lab = try TemporaryLab()
-        let up = try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
+        let up = try await lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
         #expect(up.code == 0, "\(up.stderr)")
         #expect(up.stdout.contains("] store: 10 objects"))  // 5 namespaces and their default ServiceAccounts
         #expect(up.stdout.contains("meshlab is up after"))
 
-        let status = try lab.meshlab("status", "-o", "json")
+        let status = try await lab.meshlab("status", "-o", "json")
         #expect(status.code == 0)
         let report = try JSONValue(parsing: status.stdout)
         #expect(report["state"] == "up")
@@ -105,44 +105,44 @@ func configMapJSON(_ name: String) -> JSONValue {
         #expect(response.status.code == 200)
         #expect(try JSONValue(parsing: response.body)["metadata"]?["name"] == "kube-system")
 
-        let again = try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
+        let again = try await lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
         #expect(again.code == 0)
         #expect(again.stdout.hasPrefix("meshlab is already up (pid "))
 
         let pid = try lab.pid()
-        let down = try lab.meshlab("down")
+        let down = try await lab.meshlab("down")
         #expect(down.code == 0)
         #expect(down.stdout.hasPrefix("meshlab is down (stopped pid \(pid) in "))
         #expect(!processExists(pid))
         #expect(try Files.kind(of: lab.stateDirectory + "/api.sock") == nil)
         #expect(try Files.kind(of: lab.stateDirectory + "/daemon.json") == nil)
-        #expect(try lab.meshlab("status").code == 3)
-        #expect(try lab.meshlab("down").stdout == "meshlab is not up\n")
-        let get = try lab.meshlab("get", "ns")
+        #expect(try await lab.meshlab("status").code == 3)
+        #expect(try await lab.meshlab("down").stdout == "meshlab is not up\n")
+        let get = try await lab.meshlab("get", "ns")
         #expect(get.code == 1)
         #expect(get.stderr.contains("meshlab is not up"))
     }
 
     @Test func upAfterACrashCleansUpAndKeepsObjects() async throws {
         let lab = try TemporaryLab()
-        #expect(try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane").code == 0)
+        #expect(try await lab.meshlab("up", "--api-port", "0", "--mode", "control-plane").code == 0)
         try await lab.client.call(.post, "/api/v1/namespaces/default/configmaps", body: configMapJSON("survivor"))
         let pid = try lab.pid()
         try Signals.send(.kill, to: pid)
         for _ in 0..<200 where processExists(pid) { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(try lab.meshlab("status").code == 3)
+        #expect(try await lab.meshlab("status").code == 3)
 
-        let up = try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
+        let up = try await lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
         #expect(up.code == 0, "\(up.stderr)")
         #expect(up.stdout.hasPrefix("removed what a lab that stopped without 'meshlab down' left: "))
         let object = try await lab.client.get("/api/v1/namespaces/default/configmaps/survivor")
         #expect(object["data"]?["n"] == "survivor")
-        #expect(try lab.meshlab("down").code == 0)
+        #expect(try await lab.meshlab("down").code == 0)
     }
 
     @Test func aKilledDaemonLosesNoAcknowledgedWrite() async throws {
         let lab = try TemporaryLab()
-        #expect(try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane").code == 0)
+        #expect(try await lab.meshlab("up", "--api-port", "0", "--mode", "control-plane").code == 0)
         let client = lab.client
         let pid = try lab.pid()
         var acknowledged: [String] = []
@@ -169,7 +169,7 @@ func configMapJSON(_ name: String) -> JSONValue {
         while processExists(pid) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!processExists(pid), "the killed daemon is still alive")
 
-        let up = try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
+        let up = try await lab.meshlab("up", "--api-port", "0", "--mode", "control-plane")
         #expect(up.code == 0, "\(up.stderr)")
         #expect(up.stdout.contains("meshlab is up after"), "\(up.stdout)\n\(lab.log)")
         let list = try await lab.client.get("/api/v1/namespaces/default/configmaps")
@@ -178,7 +178,7 @@ func configMapJSON(_ name: String) -> JSONValue {
         #expect(lost.isEmpty, "acknowledged but lost: \(lost.prefix(5))")
         // At most the one write in flight at the kill may have landed without an acknowledgement.
         #expect(stored.count <= acknowledged.count + 1)
-        #expect(try lab.meshlab("down").code == 0)
+        #expect(try await lab.meshlab("down").code == 0)
     }
 
     @Test func aBusyPortIsOneClearLine() async throws {
@@ -186,15 +186,15 @@ func configMapJSON(_ name: String) -> JSONValue {
         let listener = try SocketListener.bind(.loopback(port: 0), group: EventLoopGroup.shared)
         defer { Task { await listener.close() } }
         guard case .ipv4(_, let port) = listener.localAddress else { throw TemporaryLab.Failure("no port") }
-        let up = try lab.meshlab("up", "--api-port", String(port), "--mode", "control-plane")
+        let up = try await lab.meshlab("up", "--api-port", String(port), "--mode", "control-plane")
         #expect(up.code == 1)
         #expect(up.stderr == "meshlab up: 127.0.0.1:\(port) is already in use: stop what listens there, or pick another port with --api-port\n")
-        #expect(try lab.meshlab("status").code == 3)
+        #expect(try await lab.meshlab("status").code == 3)
     }
 
     @Test func watchStreamsOverRealHTTP() async throws {
         let lab = try TemporaryLab()
-        #expect(try lab.meshlab("up", "--api-port", "0", "--mode", "control-plane").code == 0)
+        #expect(try await lab.meshlab("up", "--api-port", "0", "--mode", "control-plane").code == 0)
         let connection = try await SocketConnection.connect(
             to: .unix(path: lab.stateDirectory + "/api.sock"), timeout: .seconds(5), on: EventLoopGroup.shared.next())
         let http = HTTPClientConnection(stream: connection)
@@ -215,6 +215,6 @@ func configMapJSON(_ name: String) -> JSONValue {
         #expect(events.map { $0["type"] } == ["ADDED", "DELETED"])
         #expect(events.first?["object"]?["metadata"]?["name"] == "watched")
         await connection.close()
-        #expect(try lab.meshlab("down").code == 0)
+        #expect(try await lab.meshlab("down").code == 0)
     }
 }

@@ -48,12 +48,12 @@ struct LabTests {
 
     init() throws { lab = try TemporaryLab() }
 
-    func up(_ extra: String...) throws -> MeshlabProcess.Result {
-        try MeshlabProcess.run(["--state-dir", lab.stateDirectory, "up", "--api-port", "0", "--network-prefix", prefix] + extra)
+    func up(_ extra: String...) async throws -> MeshlabProcess.Result {
+        try await MeshlabProcess.run(["--state-dir", lab.stateDirectory, "up", "--api-port", "0", "--network-prefix", prefix] + extra)
     }
 
-    func meshlab(_ arguments: String...) throws -> MeshlabProcess.Result {
-        try MeshlabProcess.run(["--state-dir", lab.stateDirectory] + arguments)
+    func meshlab(_ arguments: String...) async throws -> MeshlabProcess.Result {
+        try await MeshlabProcess.run(["--state-dir", lab.stateDirectory] + arguments)
     }
 
     var ourNamespaces: [String] {
@@ -78,15 +78,15 @@ struct LabTests {
 
     @Test func bookinfoServesByNameScalesRestartsAndLeavesNothingBehind() async throws {
         let before = hostNetworkState()
-        let started = try up("--demo", "bookinfo")
+        let started = try await up("--demo", "bookinfo")
         #expect(started.code == 0, "\(started.stdout)\n\(started.stderr)\n\(lab.log)")
         #expect(started.stdout.contains("demo: productpage serves /productpage"))
-        defer { _ = try? meshlab("down") }
+        defer { _ = try? MeshlabProcess.runBlocking(["--state-dir", lab.stateDirectory, "down"]) }
 
         // A client pod reaches bookinfo by service name, through cluster DNS and the service rules.
-        #expect(try meshlab("apply", "-f", istioSamples + "/sleep/sleep.yaml").code == 0)
+        #expect(try await meshlab("apply", "-f", istioSamples + "/sleep/sleep.yaml").code == 0)
         #expect(try await eventually { try await pods("app%3Dsleep").first?["status"]?["phase"] == "Running" })
-        let page = try meshlab("exec", "deploy/sleep", "--", "curl", "-s", "--max-time", "5", "http://productpage:9080/productpage")
+        let page = try await meshlab("exec", "deploy/sleep", "--", "curl", "-s", "--max-time", "5", "http://productpage:9080/productpage")
         #expect(page.code == 0, "\(page.stderr)")
         #expect(page.stdout.contains("Reviews served by: reviews-"))
         #expect(!page.stdout.contains("currently unavailable"))
@@ -94,15 +94,15 @@ struct LabTests {
         // Every short form of a service name resolves inside a pod; other names do not.
         let clusterIP = try await lab.client.get("/api/v1/namespaces/default/services/reviews")["spec"]?["clusterIP"]?.stringValue
         for name in ["reviews", "reviews.default", "reviews.default.svc", "reviews.default.svc.cluster.local"] {
-            let resolved = try meshlab("exec", "deploy/sleep", "--", "getent", "hosts", name)
+            let resolved = try await meshlab("exec", "deploy/sleep", "--", "getent", "hosts", name)
             #expect(resolved.stdout.hasPrefix(clusterIP ?? "?"), "\(name): \(resolved.stdout)")
         }
-        #expect(try meshlab("exec", "deploy/sleep", "--", "getent", "hosts", "nosuch").code == 2)
-        let identity = try meshlab("exec", "deploy/sleep", "--", "id", "-u")
+        #expect(try await meshlab("exec", "deploy/sleep", "--", "getent", "hosts", "nosuch").code == 2)
+        let identity = try await meshlab("exec", "deploy/sleep", "--", "id", "-u")
         #expect(identity.stdout == "65534\n")
 
         // Scale reviews-v1 to 3: three ready pods, all behind the reviews service.
-        #expect(try meshlab("scale", "deploy", "reviews-v1", "--replicas", "3").stdout == "deployment.apps/reviews-v1 scaled\n")
+        #expect(try await meshlab("scale", "deploy", "reviews-v1", "--replicas", "3").stdout == "deployment.apps/reviews-v1 scaled\n")
         #expect(try await eventually {
             let ready = try await pods("version%3Dv1,app%3Dreviews").filter { pod in
                 pod["status"]?["conditions"]?.arrayValue?.contains { $0["type"] == "Ready" && $0["status"] == "True" } == true
@@ -127,8 +127,10 @@ struct LabTests {
 
         // kill -9 of the daemon, then up: the same pods again, no duplicates, no leaked netns.
         let podCount = try await pods().count
-        try Signals.send(.kill, to: try lab.pid())
-        let again = try up()
+        let daemon = try lab.pid()
+        try Signals.send(.kill, to: daemon)
+        for _ in 0..<500 where processExists(daemon) { try await Task.sleep(for: .milliseconds(10)) }
+        let again = try await up()
         #expect(again.code == 0, "\(again.stderr)\n\(lab.log)")
         let recovered = try await eventually {
             let all = try await pods()
@@ -139,7 +141,7 @@ struct LabTests {
         #expect(recovered, "pods \(podsNow) of \(podCount), namespaces \(ourNamespaces.count)")
 
         // down: nothing of the lab is left, and the host is as it was.
-        let down = try meshlab("down")
+        let down = try await meshlab("down")
         #expect(down.code == 0, "\(down.stderr)")
         #expect(ourNamespaces.isEmpty, "\(ourNamespaces)")
         #expect(!output(of: "cat", ["/proc/mounts"]).contains(prefix))

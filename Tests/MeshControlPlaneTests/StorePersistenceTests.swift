@@ -20,7 +20,7 @@ import Testing
         var bytes: [UInt8] = []
         for record in records { record.encode(into: &bytes) }
         var decoded: [LogRecord] = []
-        try bytes.withUnsafeBytes { raw in
+        bytes.withUnsafeBytes { raw in
             var offset = 0
             while case .record(let record, let next) = LogRecord.scan(raw, at: offset) {
                 decoded.append(record)

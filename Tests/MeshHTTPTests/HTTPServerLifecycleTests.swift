@@ -70,7 +70,7 @@ import Testing
         let listener = try SocketListener.bindUnix(path: path, group: .shared)
         let server = HTTPServer()
         let task = Task(executorPreference: listener.eventLoop) { try await server.serve(listener, handler: peerHandler) }
-        let result = try runProcess(["curl", "-sS", "--unix-socket", path, "http://localhost/over-unix"])
+        let result = try await runProcess(["curl", "-sS", "--unix-socket", path, "http://localhost/over-unix"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "target=/over-unix method=GET\n")
         await server.shutdown(gracePeriod: .seconds(2))

@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 
 /// Runs a program with a deadline; a process still running then is killed, so a
 /// hung peer fails the test instead of hanging it.
@@ -9,7 +10,11 @@ struct ProcessOutput {
     var timedOut: Bool
 }
 
-func runProcess(_ arguments: [String], stdin: [UInt8]? = nil, timeout: Duration = .seconds(20)) throws -> ProcessOutput {
+func runProcess(_ arguments: [String], stdin: [UInt8]? = nil, timeout: Duration = .seconds(20)) async throws -> ProcessOutput {
+    try await offloaded { try runProcessBlocking(arguments, stdin: stdin, timeout: timeout) }
+}
+
+func runProcessBlocking(_ arguments: [String], stdin: [UInt8]?, timeout: Duration) throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments

@@ -40,7 +40,7 @@ let peerHandler = HTTPSimpleHandler { request in
     func curlReusesOneConnectionForSeveralURLs() async throws {
         let running = try RunningServer(handler: peerHandler)
         defer { Task { await running.stop() } }
-        let result = try runProcess(["curl", "-sS", "--http1.1", "-w", "connects=%{num_connects} code=%{http_code}\n",
+        let result = try await runProcess(["curl", "-sS", "--http1.1", "-w", "connects=%{num_connects} code=%{http_code}\n",
                                      "\(running.url)/a", "\(running.url)/b?x=1", "\(running.url)/c"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == """
@@ -58,7 +58,7 @@ let peerHandler = HTTPSimpleHandler { request in
     @Test(.enabled(if: hasProgram("curl"), "curl is not installed"))
     func curlHeadThenGetOnTheSameConnection() async throws {
         let running = try RunningServer(handler: peerHandler)
-        let result = try runProcess(["curl", "-sS", "--http1.1", "-I", "\(running.url)/h", "--next",
+        let result = try await runProcess(["curl", "-sS", "--http1.1", "-I", "\(running.url)/h", "--next",
                                      "-w", "connects=%{num_connects}\n", "\(running.url)/after"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("HTTP/1.1 200 OK\r\n"))
@@ -71,11 +71,11 @@ let peerHandler = HTTPSimpleHandler { request in
     func curlChunkedUploadFromStdin() async throws {
         let running = try RunningServer(handler: peerHandler)
         let payload = Array((0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
-        let result = try runProcess(["curl", "-sS", "--http1.1", "-T", "-", "-v", "\(running.url)/echo"], stdin: payload)
+        let result = try await runProcess(["curl", "-sS", "--http1.1", "-T", "-", "-v", "\(running.url)/echo"], stdin: payload)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("Transfer-Encoding: chunked"))
         #expect(Array(result.stdout.utf8).count == payload.count || result.stdout.utf8.count > 0)
-        let echoed = try runProcess(["sh", "-c", "head -c 50000 /dev/zero | curl -sS --http1.1 -T - \(running.url)/echo | wc -c"])
+        let echoed = try await runProcess(["sh", "-c", "head -c 50000 /dev/zero | curl -sS --http1.1 -T - \(running.url)/echo | wc -c"])
         #expect(echoed.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "50000")
         await running.stop()
     }
@@ -88,7 +88,7 @@ let peerHandler = HTTPSimpleHandler { request in
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("body").path
         try Data(repeating: 0x61, count: 3000).write(to: URL(fileURLWithPath: file))
-        let result = try runProcess(["curl", "-sS", "--http1.1", "-v", "-H", "Expect: 100-continue",
+        let result = try await runProcess(["curl", "-sS", "--http1.1", "-v", "-H", "Expect: 100-continue",
                                      "--data-binary", "@\(file)", "\(running.url)/echo"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("HTTP/1.1 100 Continue"))
@@ -122,7 +122,7 @@ let peerHandler = HTTPSimpleHandler { request in
         order = [t.decode() for t in __import__("re").findall(rb"target=(/p\\d)", data)]
         print("pipelined", ",".join(order), data.count(b"HTTP/1.1 200 OK"))
         """
-        let result = try runProcess(["python3", "-c", script, "\(running.port)"])
+        let result = try await runProcess(["python3", "-c", script, "\(running.port)"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "keepalive-sockets 1\npipelined /p1,/p2,/p3 3\n")
         await running.stop()
@@ -131,7 +131,7 @@ let peerHandler = HTTPSimpleHandler { request in
     @Test(.enabled(if: hasProgram("wrk"), "wrk is not installed"))
     func wrkKeepAliveLoadHasNoErrors() async throws {
         let running = try RunningServer(handler: peerHandler)
-        let result = try runProcess(["wrk", "-t1", "-c8", "-d1s", "\(running.url)/load"], timeout: .seconds(30))
+        let result = try await runProcess(["wrk", "-t1", "-c8", "-d1s", "\(running.url)/load"], timeout: .seconds(30))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains("Non-2xx"), "\(result.stdout)")
         #expect(!result.stdout.contains("Socket errors"), "\(result.stdout)")

@@ -92,7 +92,7 @@ final class TestLab: Sendable {
 
     /// Runs `meshlab __enter ...` (the real binary) to completion.
     static func enter(_ request: EnterRequest) throws -> MeshlabProcess.Result {
-        try MeshlabProcess.run(request.commandLine, environment: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"])
+        try MeshlabProcess.runBlocking(request.commandLine, environment: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"])
     }
 
     /// Starts a long-running `meshlab __enter ...` (a server in a pod); its

@@ -61,7 +61,7 @@ import Testing
 /// `meshlab __enter` through the real binary.
 @Suite struct EnterExecutionTests {
     static func run(_ arguments: [String]) throws -> MeshlabProcess.Result {
-        try MeshlabProcess.run(arguments, environment: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"])
+        try MeshlabProcess.runBlocking(arguments, environment: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"])
     }
 
     @Test func programNotFoundIs127AndOtherFailures126() throws {
