@@ -94,7 +94,8 @@ struct UpCommand: ParsableCommand {
         }
         let status = foreground
             ? try await runInForeground(state, arguments: arguments, listener: listener, context: context)
-            : try await startInBackground(state, arguments: arguments, listener: listener, context: context)
+            : try await startInBackground(state, arguments: arguments, listener: listener, context: context,
+                                          launchedAfter: clock.seconds(since: started))
         guard status == .success, let demo, !foreground else { return status }
         return await DemoApplier(state: state, settings: settings, timeout: .seconds(timeoutSeconds))
             .apply(demo, context: context, started: started)
@@ -155,8 +156,10 @@ struct UpCommand: ParsableCommand {
         return status.isSuccess ? .success : .failure
     }
 
+    /// `launchedAfter`: seconds `up` spent before starting the daemon, added to
+    /// the daemon's own step times so that one timeline is printed.
     func startInBackground(_ state: StateDirectory, arguments: [String], listener: FileDescriptor,
-                           context: CommandContext) async throws -> ExitCode {
+                           context: CommandContext, launchedAfter: Double) async throws -> ExitCode {
         let pipe = try Posix.pipe()
         var spawn = SpawnConfiguration(executable: try CurrentProcess.executablePath(),
                                        arguments: arguments + ["--progress-fd", "4"], environment: context.environment)
@@ -197,7 +200,7 @@ struct UpCommand: ParsableCommand {
                 let line = pending[..<newline]
                 pending = String(pending[pending.index(after: newline)...])
                 guard let event = StartupEvent(line: line) else { continue }
-                Self.report(event, context: context, state: state)
+                Self.report(event, context: context, state: state, offset: launchedAfter)
                 switch event {
                 case .step: continue
                 case .ready: return .success
@@ -211,12 +214,12 @@ struct UpCommand: ParsableCommand {
     }
 
     /// Prints one startup event as `up` shows it (also what `daemon --print-progress` prints).
-    static func report(_ event: StartupEvent, context: CommandContext, state: StateDirectory) {
+    static func report(_ event: StartupEvent, context: CommandContext, state: StateDirectory, offset: Double = 0) {
         switch event {
         case .step(let name, let detail, let elapsed):
-            context.print("  [\(StartupEvent.seconds(elapsed))s] \(name): \(detail)")
+            context.print("  [\(StartupEvent.seconds(elapsed + offset))s] \(name): \(detail)")
         case .ready(let elapsed):
-            context.print("meshlab is up after \(StartupEvent.seconds(elapsed))s")
+            context.print("meshlab is up after \(StartupEvent.seconds(elapsed + offset))s")
             if let info = DaemonInfo.read(from: state.daemonInfo) {
                 for line in summary(info) { context.print(line) }
             }
