@@ -135,10 +135,10 @@ public struct LoadReport: Sendable, Equatable {
     public var text: String {
         var lines: [String] = []
         let mode = settings.isClosedLoop ? "at max rate (closed loop)" : "at \(Self.trimmed(settings.rate)) qps"
-        var bound: [String] = []
-        if let duration = settings.duration { bound.append("for \(Self.trimmed(Self.seconds(duration)))s") }
-        if let requests = settings.requests { bound.append("\(requests) requests at most") }
-        lines.append("Starting \(mode) with \(settings.connections) connection(s) \(bound.joined(separator: ", ")): GET \(settings.url)")
+        var bound = ""
+        if let duration = settings.duration { bound += " for \(Self.trimmed(Self.seconds(duration)))s" }
+        if let requests = settings.requests { bound += ", \(requests) requests at most" }
+        lines.append("Starting \(mode) with \(settings.connections) connection(s)\(bound): GET \(settings.url)")
         lines.append("Ended after \(Self.fixed(elapsedSeconds, 3))s: \(tally.requests) requests, \(Self.fixed(actualRate, 1)) qps, \(tally.connectionsOpened) connection(s) opened")
         let from = settings.isClosedLoop ? "" : ", from the intended send time"
         lines.append("Latency (ms\(from)): count \(latency.count) avg \(Self.fixed(latency.mean / 1000, 3)) +/- \(Self.fixed(latency.standardDeviation / 1000, 3)) min \(Self.fixed(Double(latency.minimum) / 1000, 3)) max \(Self.fixed(Double(latency.maximum) / 1000, 3))")

@@ -130,11 +130,11 @@ struct LiveLab: LabDriver {
         return (code, out.text, err.text)
     }
 
-    /// `deployment.apps/x created` lines, as counts per verb.
+    /// `deployment.apps/x created` and `deployment.apps "x" deleted` lines, as counts per verb.
     static func verbs(_ output: String) -> String {
         var counts: [String: Int] = [:]
         for line in output.split(separator: "\n") {
-            let verb = line.split(separator: " ").dropFirst().first.map(String.init) ?? "done"
+            let verb = line.split(separator: " ").last.map(String.init) ?? "done"
             counts[verb, default: 0] += 1
         }
         return counts.isEmpty ? "nothing to do" : counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
