@@ -482,3 +482,67 @@ extension CLIHarness {
         return Result(code: code, out: out.text, err: err.text)
     }
 }
+
+/// The live driver's rules, and its apply/delete through the real commands against an in-memory API.
+@Suite struct LiveLabTests {
+    @Test func deploymentsAreAvailableAsRolloutStatusJudges() {
+        let base: JSONValue = ["metadata": ["generation": 2], "spec": ["replicas": 2],
+                               "status": ["observedGeneration": 2, "updatedReplicas": 2, "availableReplicas": 2]]
+        #expect(LiveLab.deploymentPending(base) == nil)
+        var stale = base
+        stale[path: "status.observedGeneration"] = 1
+        #expect(LiveLab.deploymentPending(stale) == "its controller has not seen the latest spec")
+        var short = base
+        short[path: "status.availableReplicas"] = 1
+        #expect(LiveLab.deploymentPending(short) == "1 of 2 replicas available")
+        #expect(LiveLab.deploymentPending(["metadata": [:], "spec": [:]]) == "0 of 1 replicas updated")
+    }
+
+    @Test func podsAreReadyWhenEveryLiveOneIs() {
+        func pod(_ name: String, ready: Bool, deleting: Bool = false) -> JSONValue {
+            var metadata: JSONObject = ["name": .string(name)]
+            if deleting { metadata["deletionTimestamp"] = "2026-11-22T06:00:00Z" }
+            return ["metadata": .object(metadata),
+                    "status": ["conditions": [["type": "Ready", "status": ready ? "True" : "False"]]]]
+        }
+        #expect(LiveLab.podsPending([]) == "no pod yet")
+        #expect(LiveLab.podsPending([pod("a", ready: true), pod("b", ready: false)]) == "1 of 2 not ready (b)")
+        #expect(LiveLab.podsPending([pod("a", ready: true), pod("old", ready: false, deleting: true)]) == nil)
+    }
+
+    @Test func appliesAndDeletesThroughTheCommands() async throws {
+        let harness = await CLIHarness()
+        let context = CommandContext(stdout: CapturedOutput(), stderr: CapturedOutput(), environment: [:],
+                                     apiTransport: InProcessTransport(handler: harness.server))
+        let lab = LiveLab(context: context)
+        let scratch = try TemporaryDirectory()
+        let file = try scratch.write("vs.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: web}
+            spec:
+              hosts: [web]
+              http:
+              - route:
+                - destination: {host: web}
+
+            """)
+        let reference = ManifestReference(written: "vs.yaml", path: file)
+        #expect(try await lab.apply(reference, namespace: "shop") == "vs.yaml: 1 created")
+        #expect(try await lab.apply(reference, namespace: "shop") == "vs.yaml: 1 unchanged")
+        #expect(try await lab.delete(reference, namespace: "shop") == "vs.yaml: 1 deleted")
+        let broken = try scratch.write("bad.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: -1}]}\n")
+        await #expect(throws: LabStepFailure.self) {
+            try await lab.apply(ManifestReference(written: "bad.yaml", path: broken), namespace: "shop")
+        }
+        // No deployment yet: the wait names what it waits for when it gives up.
+        var condition = WaitCondition(namespace: "shop", deployments: ["web"])
+        condition.timeout = .milliseconds(50)
+        do {
+            _ = try await LiveLab(context: context, pollInterval: .milliseconds(10)).wait(condition)
+            Issue.record("waited for a deployment that does not exist")
+        } catch {
+            #expect("\(error)".hasSuffix("deployment web not found"))
+        }
+    }
+}
