@@ -61,18 +61,19 @@ struct LoadCommand: ParsableCommand {
         }
         let qpsText = arguments.option("qps") ?? "100"
         guard let rate = Double(qpsText) else { throw UsageError("--qps: \"\(qpsText)\" is not a number") }
-        do {
+        let length = try duration("duration")
+        let timeout = try duration("timeout") ?? .seconds(5)
+        let requests = try arguments.integer("requests")
+        let connections = try arguments.integer("connections") ?? 4
+        do throws(LoadError) {
             var headers: [LoadHeader] = []
             for text in arguments.options("header") { headers.append(try LoadHeader(parsing: text)) }
             return try LoadSettings(
-                url: LoadURL(parsing: arguments.positional("url") ?? ""), rate: rate, duration: try duration("duration"),
-                requests: try arguments.integer("requests"), connections: try arguments.integer("connections") ?? 4,
-                headers: headers, countHeader: arguments.option("count-header"), countBody: arguments.option("count-body"),
-                timeout: try duration("timeout") ?? .seconds(5))
-        } catch let error as LoadError {
-            throw UsageError(error.message)
+                url: LoadURL(parsing: arguments.positional("url") ?? ""), rate: rate, duration: length, requests: requests,
+                connections: connections, headers: headers, countHeader: arguments.option("count-header"),
+                countBody: arguments.option("count-body"), timeout: timeout)
         } catch {
-            throw error as! UsageError
+            throw UsageError(error.message)
         }
     }
 

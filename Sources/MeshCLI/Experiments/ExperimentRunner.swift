@@ -83,7 +83,7 @@ struct ExperimentRunner: Sendable {
         var result = ExperimentResult(experiment: experiment.name, file: experiment.file)
         let started = now()
         func elapsed(since instant: ContinuousClock.Instant) -> Double { LoadReport.seconds(now() - instant) }
-        output("lab \(experiment.name): \(experiment.description ?? "") (\(experiment.file))")
+        output("lab \(experiment.name): \(experiment.description.map { $0 + " " } ?? "")(\(experiment.file))")
         var latestLoad: String?
         var reports: [String: LoadReport] = [:]
         for (index, step) in experiment.steps.enumerated() {
