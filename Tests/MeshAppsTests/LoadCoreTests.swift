@@ -93,6 +93,10 @@ import Testing
         #expect(throws: LoadError.self) { try LoadSettings(url: url, countBody: "(unclosed") }
         #expect(throws: LoadError.self) { try LoadSettings(url: url, countHeader: "bad header") }
         #expect(try LoadSettings(url: url, rate: 0).schedule == nil)
+        // The send window: the planned length plus one timeout, at most an hour.
+        #expect(try LoadSettings(url: url, rate: 100, requests: 50, timeout: .seconds(1)).sendWindow == .milliseconds(1500))
+        #expect(try LoadSettings(url: url, duration: .seconds(10)).sendWindow == .seconds(15))
+        #expect(try LoadSettings(url: url, rate: 0, requests: 10).sendWindow == LoadSettings.maxDuration)
     }
 
     @Test(arguments: [
@@ -170,6 +174,7 @@ import Testing
             latency.record(microseconds: UInt64(300 + index * 7))
         }
         tally.connectionsOpened = 4
+        tally.notSent = 3
         return LoadReport(settings: settings, elapsed: .milliseconds(10_004), tally: tally, latency: latency)
     }
 

@@ -80,6 +80,19 @@ final class CountingApp: HTTPApp {
         }
     }
 
+    @Test func anOpenLoopRunThatFallsBehindStopsAtItsSendWindow() async throws {
+        // 50 requests due within 0.5 s, one connection, each answer takes 0.5 s, timeout 1 s:
+        // the window closes 1.5 s after the start, when at most 4 have been sent.
+        try await withServedApp(FixedApp(status: .ok, hang: .milliseconds(500))) { port in
+            let settings = try Self.settings(port: port, rate: 100, requests: 50, connections: 1, timeout: .seconds(1))
+            #expect(settings.sendWindow == .milliseconds(1500))
+            let report = try await LoadGenerator(settings: settings).run()
+            #expect(report.tally.requests + report.tally.notSent == 50)
+            #expect(report.tally.notSent >= 45)
+            #expect(report.text.contains("Not sent : \(report.tally.notSent) "))
+        }
+    }
+
     @Test func refusedConnectionsAreCountedByKind() async throws {
         try await withRefusingPort { port in
             let report = try await LoadGenerator(settings: Self.settings(port: port, rate: 200, requests: 6, connections: 2)).run()

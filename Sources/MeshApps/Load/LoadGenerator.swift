@@ -79,6 +79,7 @@ public struct LoadGenerator: Sendable {
         let client = HTTPClientConfiguration(readTimeout: settings.timeout, writeTimeout: settings.timeout)
         let schedule = settings.schedule
         let durationNanoseconds = settings.duration.map { UInt64(Self.nanoseconds($0)) }
+        let windowEnd = start + UInt64(Self.nanoseconds(settings.sendWindow))
         var connection: HTTPClientConnection?
         var sequence = 0
         while !Task.isCancelled {
@@ -88,12 +89,18 @@ public struct LoadGenerator: Sendable {
                 guard let offset = schedule.intendedOffset(request: number) else { break }
                 intended = start + UInt64(Self.nanoseconds(offset))
                 let now = MonotonicClock.now()
+                if now >= windowEnd {
+                    tally.notSent += 1
+                    sequence += 1
+                    continue
+                }
                 if intended > now {
                     do { try await loop.sleep(for: .nanoseconds(Int64(intended - now))) } catch { break }
                 }
             } else {
                 intended = MonotonicClock.now()
                 if let durationNanoseconds, intended - start >= durationNanoseconds { break }
+                if intended >= windowEnd { break }
                 guard budget.take() else { break }
             }
             sequence += 1

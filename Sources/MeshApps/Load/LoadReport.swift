@@ -67,6 +67,7 @@ public struct LoadReport: Sendable, Equatable {
             "bodyCounts": counts(tally.bodyCounts),
             "errors": counts(Dictionary(uniqueKeysWithValues: tally.errorCounts.map { ($0.key.rawValue, $0.value) })),
             "connectionsOpened": .int(tally.connectionsOpened),
+            "notSent": .int(tally.notSent),
             "bytesReceived": .int(tally.bytesReceived),
             "latencyMs": .object(latencyObject),
             "histogram": .object(histogram),
@@ -111,6 +112,7 @@ public struct LoadReport: Sendable, Equatable {
             tally.errorCounts[LoadErrorKind(rawValue: name) ?? .other, default: 0] += count
         }
         tally.connectionsOpened = json["connectionsOpened"]?.intValue ?? 0
+        tally.notSent = json["notSent"]?.intValue ?? 0
         tally.bytesReceived = json["bytesReceived"]?.intValue ?? 0
         let histogram = json["histogram"]
         var buckets: [(lowest: UInt64, count: UInt64)] = []
@@ -157,6 +159,9 @@ public struct LoadReport: Sendable, Equatable {
         }
         for (kind, count) in tally.errorCounts.sorted(by: { $0.key < $1.key }) {
             lines.append("Error \(kind.rawValue) : \(count) (\(Self.fixed(LoadTally.percent(count, of: total), 1)) %)")
+        }
+        if tally.notSent > 0 {
+            lines.append("Not sent : \(tally.notSent) (still due when the send window closed: the server could not keep up)")
         }
         if let header = settings.countHeader {
             lines.append("Header \(header):")

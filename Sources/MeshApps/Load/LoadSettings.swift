@@ -63,6 +63,17 @@ public struct LoadSettings: Sendable, Equatable {
 
     public var isClosedLoop: Bool { rate == 0 }
 
+    /// How long requests may still be sent after the start: the run's planned length plus one
+    /// timeout, at most `maxDuration`. An open-loop run that falls behind a slow server stops
+    /// there instead of working off its backlog for as long as the server makes it wait.
+    public var sendWindow: Duration {
+        var planned = duration ?? Self.maxDuration
+        if let requests, !isClosedLoop {
+            planned = min(planned, .nanoseconds(Int64((Double(requests) * 1e9 / rate).rounded(.up))))
+        }
+        return min(Self.maxDuration, planned + timeout)
+    }
+
     /// The open-loop schedule; nil in closed loop.
     public var schedule: LoadSchedule? {
         isClosedLoop ? nil : LoadSchedule(rate: rate, connections: connections, duration: duration, requests: requests)

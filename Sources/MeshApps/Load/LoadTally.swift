@@ -32,6 +32,8 @@ public struct LoadTally: Sendable, Equatable {
     public var errorCounts: [LoadErrorKind: Int] = [:]
     public var bytesReceived = 0
     public var connectionsOpened = 0
+    /// Open-loop requests still due when the send window closed (the server was too slow).
+    public var notSent = 0
 
     public init() {}
 
@@ -54,6 +56,7 @@ public struct LoadTally: Sendable, Equatable {
         errorCounts.merge(other.errorCounts, uniquingKeysWith: +)
         bytesReceived += other.bytesReceived
         connectionsOpened += other.connectionsOpened
+        notSent += other.notSent
     }
 
     public var responses: Int { statusCounts.values.reduce(0, +) }
