@@ -510,6 +510,36 @@ extension CLIHarness {
         #expect(LiveLab.podsPending([pod("a", ready: true), pod("old", ready: false, deleting: true)]) == nil)
     }
 
+    @Test func proxiesAreSyncedWhenEverySidecarAckedEveryType() {
+        func pod(_ name: String, sidecar: Bool = true) -> JSONValue {
+            ["metadata": ["name": .string(name), "namespace": "canary"],
+             "spec": ["containers": [["name": "app"]],
+                      "initContainers": sidecar ? [["name": "istio-init"], ["name": "istio-proxy"]] : []]]
+        }
+        func entry(_ proxy: String, connected: Bool = true, route: String = "SYNCED") -> JSONValue {
+            ["proxy": .string(proxy),
+             "meshlab": ["connected": .bool(connected),
+                         "types": ["CDS": ["status": "SYNCED"], "EDS": ["status": "NOT SENT"], "RDS": ["status": .string(route)]]]]
+        }
+        let pods = [pod("web-1"), pod("plain", sidecar: false)]
+        #expect(LiveLab.proxiesPending(syncz: [entry("web-1.canary")], pods: pods) == nil)
+        #expect(LiveLab.proxiesPending(syncz: [entry("web-1.canary", route: "STALE")], pods: pods) == "proxies web-1.canary: RDS STALE")
+        #expect(LiveLab.proxiesPending(syncz: [entry("web-1.canary", connected: false)], pods: pods)
+            == "proxies web-1.canary not connected to meshd")
+        #expect(LiveLab.proxiesPending(syncz: [], pods: pods) == "proxies web-1.canary not connected to meshd")
+        #expect(LiveLab.proxiesPending(syncz: [], pods: [pod("plain", sidecar: false)]) == nil)
+    }
+
+    @Test func withoutSyncStatusTheWaitSettlesAndSaysSo() async throws {
+        let harness = await CLIHarness()
+        let context = CommandContext(stdout: CapturedOutput(), stderr: CapturedOutput(), environment: [:],
+                                     apiTransport: InProcessTransport(handler: harness.server))
+        var condition = WaitCondition(namespace: "shop", proxiesSynced: true)
+        condition.settle = .milliseconds(10)
+        let seen = try await LiveLab(context: context).wait(condition)
+        #expect(seen == "proxy sync status not readable (no /debug/syncz): waited the 0.01s settle time")
+    }
+
     @Test func appliesAndDeletesThroughTheCommands() async throws {
         let harness = await CLIHarness()
         let context = CommandContext(stdout: CapturedOutput(), stderr: CapturedOutput(), environment: [:],

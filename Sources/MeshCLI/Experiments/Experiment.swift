@@ -79,9 +79,9 @@ struct WaitCondition: Sendable, Equatable {
     var deployments: [String] = []
     /// A label selector: at least one pod matches and every matching pod is Ready.
     var pods: String?
-    /// Every sidecar has acknowledged the latest config.
+    /// Every sidecar of the namespace has acknowledged meshd's latest push (`/debug/syncz`).
     var proxiesSynced = false
-    /// How long to wait when the lab cannot report proxy sync status.
+    /// How long to wait instead when the lab cannot report proxy sync status.
     var settle: Duration = .seconds(2)
     var timeout: Duration = .seconds(120)
 

@@ -49,9 +49,19 @@ struct LiveLab: LabDriver {
         let client = try context.client()
         let clock = ContinuousClock()
         let deadline = clock.now + condition.timeout
-        var pending: [String] = []
+        // A push follows a change after meshd's debounce: give it that long to start, so that
+        // "synced" is not read off the records of the push before.
+        if condition.proxiesSynced { try await Task.sleep(for: Self.pushGrace) }
+        var syncStatusReadable = true
         while true {
-            pending = try await unmet(condition, client: client)
+            var pending = try await unmet(condition, client: client)
+            if condition.proxiesSynced && syncStatusReadable {
+                switch try await proxiesPending(namespace: condition.namespace, client: client) {
+                case .none: break
+                case .some(.none): syncStatusReadable = false
+                case .some(.some(let reason)): pending.append(reason)
+                }
+            }
             if pending.isEmpty { break }
             guard clock.now < deadline else {
                 throw LabStepFailure(description: "timed out after \(condition.timeout): " + pending.joined(separator: "; "))
@@ -62,12 +72,58 @@ struct LiveLab: LabDriver {
         if !condition.deployments.isEmpty { seen.append("\(condition.deployments.count) deployment(s) available") }
         if let pods = condition.pods { seen.append("pods \(pods) ready") }
         if condition.proxiesSynced {
-            // meshd's per-proxy ACK state is not readable from the CLI yet (the push
-            // status arrives with meshlab proxy-status): wait a settle time instead, and say so.
-            try await Task.sleep(for: condition.settle)
-            seen.append("proxy sync status not readable yet: waited the \(LoadReport.trimmed(LoadReport.seconds(condition.settle)))s settle time")
+            if syncStatusReadable {
+                seen.append("every sidecar in \(condition.namespace) ACKed meshd's latest push")
+            } else {
+                // This lab's meshd serves no /debug/syncz: wait a settle time instead, and say so.
+                try await Task.sleep(for: condition.settle)
+                seen.append("proxy sync status not readable (no /debug/syncz): waited the \(LoadReport.trimmed(LoadReport.seconds(condition.settle)))s settle time")
+            }
         }
         return seen.joined(separator: ", ")
+    }
+
+    /// Longer than meshd's push debounce (10 ms by default).
+    static let pushGrace = Duration.milliseconds(200)
+
+    /// Why the sidecars of `namespace` are not all synced: nil when they are, `.some(nil)` when
+    /// meshd's sync status cannot be read (no `/debug/syncz` on this lab's API).
+    func proxiesPending(namespace: String, client: APIClient) async throws -> String?? {
+        let syncz: JSONValue
+        do {
+            syncz = try await client.get("/debug/syncz")
+        } catch let status as StatusObject where status.code == 404 {
+            return .some(nil)
+        }
+        let pods = try await client.get(APIClient.path(Pod.descriptor, namespace: namespace))["items"]?.arrayValue ?? []
+        return Self.proxiesPending(syncz: syncz, pods: pods).map { .some($0) } ?? .none
+    }
+
+    /// Why the sidecars of `pods` are not synced by meshd's `/debug/syncz`; nil when every pod
+    /// with an `istio-proxy` container is connected and no type is STALE or ERROR (as
+    /// `istioctl proxy-status` reads it; NOT SENT is a type the proxy has not asked for).
+    static func proxiesPending(syncz: JSONValue, pods: [JSONValue]) -> String? {
+        var entries: [String: JSONValue] = [:]
+        for entry in syncz.arrayValue ?? [] {
+            if let proxy = entry["proxy"]?.stringValue { entries[proxy] = entry }
+        }
+        var problems: [String] = []
+        for pod in pods where pod["metadata"]?["deletionTimestamp"] == nil {
+            let containers = (pod["spec"]?["containers"]?.arrayValue ?? []) + (pod["spec"]?["initContainers"]?.arrayValue ?? [])
+            guard containers.contains(where: { $0["name"] == "istio-proxy" }) else { continue }
+            let name = "\(pod["metadata"]?["name"]?.stringValue ?? "").\(pod["metadata"]?["namespace"]?.stringValue ?? "")"
+            guard let entry = entries[name], entry["meshlab"]?["connected"] != false else {
+                problems.append("\(name) not connected to meshd")
+                continue
+            }
+            let types = entry["meshlab"]?["types"]?.objectValue ?? JSONObject()
+            let behind = types.sortedPairs.compactMap { pair -> String? in
+                let status = pair.value["status"]?.stringValue ?? ""
+                return status == "SYNCED" || status == "NOT SENT" ? nil : "\(pair.key) \(status)"
+            }
+            if !behind.isEmpty { problems.append("\(name): " + behind.joined(separator: ", ")) }
+        }
+        return problems.isEmpty ? nil : "proxies " + problems.joined(separator: "; ")
     }
 
     /// What of `condition` does not hold yet, one phrase each.
