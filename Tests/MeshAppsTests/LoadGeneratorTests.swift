@@ -110,6 +110,17 @@ final class CountingApp: HTTPApp {
         }
     }
 
+    @Test func theRequestCarriesTheUsersHeaders() throws {
+        let settings = try LoadSettings(url: LoadURL(parsing: "http://web:8080/x?y=1"), requests: 1,
+                                        headers: [LoadHeader(name: "Host", value: "other"), LoadHeader(name: "x-a", value: "1"),
+                                                  LoadHeader(name: "x-a", value: "2")])
+        let request = LoadGenerator(settings: settings).request
+        #expect(request.target == "/x?y=1")
+        #expect(request.headers.values(for: "host") == ["other"])
+        #expect(request.headers.values(for: "x-a") == ["1", "2"])
+        #expect(request.headers["user-agent"] == "meshlab-load")
+    }
+
     @Test func unresolvableHostsFailTheRun() async throws {
         let settings = try LoadSettings(url: LoadURL(parsing: "http://nowhere.invalid/"), requests: 1)
         let generator = LoadGenerator(settings: settings, resolve: { host in throw ResolveError.notFound(host) })

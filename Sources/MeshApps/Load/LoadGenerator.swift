@@ -60,12 +60,19 @@ public struct LoadGenerator: Sendable {
         return LoadReport(settings: settings, elapsed: elapsed, tally: tally, latency: latency)
     }
 
-    /// The request every connection sends: GET, Host, the user's headers (which may replace Host).
+    /// The request every connection sends: GET, Host, the user's headers (which may replace
+    /// Host and User-Agent; others repeat as given).
     var request: HTTPRequest {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: settings.url.authority)
         headers.add(name: "User-Agent", value: "meshlab-load")
-        for header in settings.headers { headers.replaceOrAdd(name: header.name, value: header.value) }
+        for header in settings.headers {
+            if ["host", "user-agent"].contains(header.name.lowercased()) {
+                headers.replaceOrAdd(name: header.name, value: header.value)
+            } else {
+                headers.add(name: header.name, value: header.value)
+            }
+        }
         return HTTPRequest(method: .get, target: settings.url.target, headers: headers)
     }
 
