@@ -374,6 +374,11 @@ final class FakeLab: LabDriver {
         let names = out.text.split(separator: "\n").dropFirst().map { $0.split(separator: " ").first.map(String.init) ?? "" }
         #expect(names == ["canary", "request-routing", "retries"], "\(out.text)\(err.text)")
         #expect(!out.text.contains("broken"))
+        let unknown = CapturedOutput()
+        let code2 = await CommandRunner.run(MeshlabCommand.self, arguments: ["lab", "run", "nosuch"], context: CommandContext(
+            stdout: CapturedOutput(), stderr: unknown, environment: ["MESHLAB_LAB": LabScenarioTests.lab]))
+        #expect(code2 == ExitCode(2))
+        #expect(unknown.text.contains("no experiment \"nosuch\" in \(LabScenarioTests.lab): choose one of canary, request-routing, retries"))
     }
 }
 

@@ -31,7 +31,10 @@ enum ExperimentCatalog {
         if isFile(reference) { return reference }
         let inFolder = (reference.hasSuffix("/") ? String(reference.dropLast()) : reference) + "/" + ExperimentParser.fileName
         if isFile(inFolder) { return inFolder }
-        if !reference.contains("/"), let lab = labDirectory(environment: environment) {
+        if !reference.contains("/") {
+            guard let lab = labDirectory(environment: environment) else {
+                throw UsageError("no experiment \"\(reference)\": cannot find the Lab folder (set MESHLAB_LAB, or name a folder or file)")
+            }
             let named = lab + "/" + reference + "/" + ExperimentParser.fileName
             if isFile(named) { return named }
             throw UsageError("no experiment \"\(reference)\" in \(lab): choose one of \(names(in: lab).joined(separator: ", "))")
