@@ -33,7 +33,7 @@ func hostNetworkState() -> String {
     ].joined(separator: "\n---\n")
 }
 
-let labTestsEnabled = getuid() == 0 && Preflight_available()
+let labTestsEnabled = getuid() == 0 && Preflight_available() && (try? Files.kind(of: istioSamples + "/bookinfo")) == .directory
 func Preflight_available() -> Bool {
     (try? Files.kind(of: "/proc/self/ns/net")) != nil && access("/usr/sbin/iptables-restore", X_OK) == 0
         || access("/sbin/iptables-restore", X_OK) == 0
@@ -41,7 +41,7 @@ func Preflight_available() -> Bool {
 
 /// The whole lab as a person uses it: up with bookinfo, traffic by service
 /// name, scale, restarts, a daemon crash, down without residue. Root only.
-@Suite(.serialized, .enabled(if: labTestsEnabled, "needs root, network namespaces and iptables"))
+@Suite(.serialized, .enabled(if: labTestsEnabled, "needs root, network namespaces, iptables and Istio's samples (../shared/istio)"))
 struct LabTests {
     let lab: TemporaryLab
     let prefix = "mlt\(UInt32.random(in: 100_000...999_999))"
@@ -49,7 +49,11 @@ struct LabTests {
     init() throws { lab = try TemporaryLab() }
 
     func up(_ extra: String...) async throws -> MeshlabProcess.Result {
-        try await MeshlabProcess.run(["--state-dir", lab.stateDirectory, "up", "--api-port", "0", "--network-prefix", prefix] + extra)
+        // Wherever the repository was cloned, --demo finds Istio's samples the tests use.
+        var environment = ProcessInfo.processInfo.environment
+        environment["MESHLAB_SAMPLES"] = istioSamples
+        return try await MeshlabProcess.run(["--state-dir", lab.stateDirectory, "up", "--api-port", "0", "--network-prefix", prefix] + extra,
+                                            environment: environment)
     }
 
     func meshlab(_ arguments: String...) async throws -> MeshlabProcess.Result {
