@@ -74,7 +74,6 @@ public final class AdmissionWebhooks: Sendable {
     }
 
     func matches(_ webhook: some AdmissionWebhook, _ attributes: AdmissionAttributes) -> Bool {
-        guard (webhook.admissionReviewVersions ?? []).contains("v1") else { return false }
         guard WebhookMatching.rulesMatch(webhook.rules ?? [], attributes),
             WebhookMatching.objectMatches(webhook.objectSelector, attributes) else { return false }
         return WebhookMatching.namespaceMatches(webhook.namespaceSelector, attributes,
@@ -98,6 +97,9 @@ public final class AdmissionWebhooks: Sendable {
         let uid = Self.newUID()
         let verdict: AdmissionReview.Verdict
         do throws(WebhookCallFailure) {
+            guard (webhook.admissionReviewVersions ?? []).contains("v1") else {
+                throw WebhookCallFailure("webhook does not accept v1 AdmissionReview, the only version meshlab sends")
+            }
             verdict = try await send(AdmissionReview.request(attributes, uid: uid), uid: uid, webhook: webhook)
         } catch {
             let message = "failed calling webhook \"\(webhook.name)\": \(error.message)"
