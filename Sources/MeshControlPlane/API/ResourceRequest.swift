@@ -181,7 +181,12 @@ struct ResourceRequest {
             admitted = mutated
             warnings += mutationWarnings
             try strategy.validateUpdate(&admitted, old: current)
-            warnings += try await validateThroughWebhooks(admitted, old: current, registered)
+            do throws(StatusObject) {
+                warnings += try await validateThroughWebhooks(admitted, old: current, registered)
+            } catch {
+                strategy.afterUpdate(admitted, old: current, stored: false)
+                throw error
+            }
             if isDryRun {
                 strategy.afterUpdate(admitted, old: current, stored: false)
                 return (admitted, warnings)

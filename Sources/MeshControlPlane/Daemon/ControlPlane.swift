@@ -121,10 +121,7 @@ public enum ControlPlane {
             NamedService("api", APIService(http: http, handler: api, listeners: [tcp, unix])),
             NamedService("controllers", ControllerManager(server: api, options: ControllerOptions(log: options.log))),
         ]
-        // meshd's injector: on the daemon's address as pods see it (the bridge gateway, where DNS is served).
-        let injector = try await InjectorService.start(
-            api: api, address: options.network.flatMap { IPv4Address($0.dnsAddress) } ?? .loopback,
-            port: options.network == nil ? 0 : UInt16(IstiodService.webhookPort), log: options.log)
+        let injector = try await InjectorService.start(api: api, network: options.network, log: options.log)
         services.append(NamedService("injector", injector))
         step("injector", "\(injector.address)/inject")
         if let network = options.network {

@@ -16,6 +16,18 @@ public struct InjectorService: MeshIO.Service {
     /// Where it listens.
     public var address: SocketAddress { listener.localAddress }
 
+    /// The daemon's injector: on the daemon's address as pods see it (the
+    /// bridge gateway, where cluster DNS is served too) port 15017, or on an
+    /// ephemeral port of 127.0.0.1 for a control plane without pods.
+    public static func start(api: APIServer, network: DaemonInfo.Network?,
+                             log: @escaping @Sendable (String) -> Void) async throws -> InjectorService {
+        guard let network else { return try await start(api: api, address: .loopback, port: 0, log: log) }
+        guard let address = IPv4Address(network.dnsAddress) else {
+            throw ControlPlaneFailure("the daemon's address \(network.dnsAddress) is not an IPv4 address")
+        }
+        return try await start(api: api, address: address, log: log)
+    }
+
     /// Binds, then registers through `api`. `port` 0 picks a free one.
     public static func start(api: APIServer, address: IPv4Address, port: UInt16 = UInt16(IstiodService.webhookPort),
                              settings: InjectionSettings = InjectionSettings(),
