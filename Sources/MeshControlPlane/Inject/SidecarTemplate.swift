@@ -84,11 +84,10 @@ struct SidecarTemplate {
             field("HOST_IP", "status.hostIP"), resource("ISTIO_CPU_LIMIT", "limits.cpu"),
             value("PROXY_CONFIG", JSONValue.object(proxyConfig).serialized(.compact) + "\n"),
         ]
-        if !ports.isEmpty {
-            env.append(value("ISTIO_META_POD_PORTS",
-                             "[\n    " + ports.map { Self.portJSON($0) }.joined(separator: "\n    ,") + "\n]"))
-        }
+        // The template renders `[`, one line per port, `]`: an empty list when no container declares one.
+        let portLines = ports.isEmpty ? "" : "\n    " + ports.map { Self.portJSON($0) }.joined(separator: "\n    ,")
         env += [
+            value("ISTIO_META_POD_PORTS", "[" + portLines + "\n]"),
             value("ISTIO_META_APP_CONTAINERS", containers.compactMap { $0["name"]?.stringValue }.joined(separator: ",")),
             resource("GOMEMLIMIT", "limits.memory"),
             value("ISTIO_META_CLUSTER_ID", settings.clusterID), field("ISTIO_META_NODE_NAME", "spec.nodeName"),
