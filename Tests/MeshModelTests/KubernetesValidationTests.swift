@@ -286,8 +286,11 @@ extension String {
             "webhooks[0].rules[0].resources: Required value",
             #"webhooks[0].admissionReviewVersions: Invalid value: []string{"v2"}: must include at least one of v1, v1beta1"#,
             "webhooks[0].timeoutSeconds: Invalid value: 31: the timeout value must be between 1 and 30 seconds",
-            #"webhooks[0].clientConfig.url: Invalid value: "http://x/y?z": 'https' is the only allowed URL scheme"#,
+            "webhooks[0].clientConfig.url: http:// webhooks are a meshlab allowance: Kubernetes accepts only https",
             #"webhooks[0].clientConfig.url: Invalid value: "http://x/y?z": query parameters are not permitted in the URL"#,
+        ])
+        #expect(diagnostics(webhook(#"{"name": "a.b.c", "clientConfig": {"url": "ftp://x/y"}, "sideEffects": "None", "admissionReviewVersions": ["v1"]}"#)) == [
+            #"webhooks[0].clientConfig.url: Invalid value: "ftp://x/y": 'https' is the only allowed URL scheme"#,
         ])
     }
 

@@ -79,7 +79,7 @@ struct LifecycleHarness {
         send(.containerExited(name: name, attempt: attempt(name), status))
     }
 
-    mutating func probe(_ name: String, _ kind: ProbeKind, _ outcome: ProbeOutcome) -> [PodAction] {
+    @discardableResult mutating func probe(_ name: String, _ kind: ProbeKind, _ outcome: ProbeOutcome) -> [PodAction] {
         send(.probed(name: name, attempt: attempt(name), kind, outcome))
     }
 

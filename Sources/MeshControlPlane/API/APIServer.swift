@@ -45,6 +45,8 @@ public final class APIServer: HTTPHandler, Sendable {
     let options: APIServerOptions
     /// Per-kind create, update and delete rules (ClusterIPs, pod binding, immutable fields).
     let strategies: ResourceStrategies
+    /// Mutating and validating webhooks, called on create and update.
+    public let admissionWebhooks: AdmissionWebhooks
     private let ready = Atomic<Bool>(false)
 
     /// Namespaces the apiserver refuses to delete.
@@ -55,6 +57,7 @@ public final class APIServer: HTTPHandler, Sendable {
         self.store = store
         self.options = options
         strategies = ResourceStrategies(store: store, options: options)
+        admissionWebhooks = AdmissionWebhooks(store: store)
     }
 
     /// Whether `/readyz` answers ok: set once the daemon has finished starting.

@@ -15,13 +15,13 @@ struct ResourceRequest {
 
     func respond() async throws(StatusObject) -> HTTPResponse {
         let registered = try server.resource(for: path)
-        if path.subresource == "scale", let name = path.name { return try scale(registered, name: name) }
+        if path.subresource == "scale", let name = path.name { return try await scale(registered, name: name) }
         switch (request.method, path.name) {
         case (.get, nil): return try list(registered)
         case (.get, let name?): return try get(registered, name: name)
-        case (.post, nil): return try create(registered)
-        case (.put, let name?): return try update(registered, name: name)
-        case (.patch, let name?): return try patch(registered, name: name)
+        case (.post, nil): return try await create(registered)
+        case (.put, let name?): return try await update(registered, name: name)
+        case (.patch, let name?): return try await patch(registered, name: name)
         case (.delete, let name?): return try delete(registered, name: name)
         case (.delete, nil): return try deleteCollection(registered)
         default: throw StatusObject.methodNotAllowed(request.method.rawValue)
@@ -59,12 +59,15 @@ struct ResourceRequest {
 
     // MARK: Writes
 
-    func create(_ registered: RegisteredResource) throws(StatusObject) -> HTTPResponse {
+    func create(_ registered: RegisteredResource) async throws(StatusObject) -> HTTPResponse {
         let descriptor = registered.descriptor
         if descriptor.namespaced && path.namespace == nil { throw StatusObject.methodNotAllowed("POST") }
         var object = try prepare(RequestBody.object(request), descriptor)
         if descriptor.hasStatus { object["status"] = Self.initialStatus(descriptor) }
         var (admitted, warnings) = try admit(object, registered)
+        let (mutated, mutationWarnings) = try await mutateThroughWebhooks(admitted, old: nil, registered)
+        admitted = mutated
+        warnings += mutationWarnings
         let strategy = server.strategies[descriptor]
         try strategy.beforeCreate(&admitted)
         // As in the apiserver, a generated name is made after admission
@@ -76,6 +79,7 @@ struct ResourceRequest {
         }
         var stored: JSONValue?
         defer { strategy.afterCreate(stored ?? admitted, stored: stored != nil) }
+        warnings += try await validateThroughWebhooks(admitted, old: nil, registered)
         if isDryRun { return APIServer.reply(json: present(admitted, descriptor), status: .created, warnings: warnings) }
         do {
             stored = try store.create(groupResource(descriptor), admitted, namespaceMustExist: descriptor.namespaced)
@@ -85,7 +89,7 @@ struct ResourceRequest {
         }
     }
 
-    func update(_ registered: RegisteredResource, name: String) throws(StatusObject) -> HTTPResponse {
+    func update(_ registered: RegisteredResource, name: String) async throws(StatusObject) -> HTTPResponse {
         let descriptor = registered.descriptor
         let incoming = try prepare(RequestBody.object(request), descriptor)
         let bodyName = incoming["metadata"]?["name"]?.stringValue ?? ""
@@ -99,11 +103,11 @@ struct ResourceRequest {
                 Diagnostic(.error, at: "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update"),
             ])
         }
-        return try write(registered, name: name) { _ in incoming }
+        return try await write(registered, name: name) { _ in incoming }
     }
 
-    func patch(_ registered: RegisteredResource, name: String) throws(StatusObject) -> HTTPResponse {
-        try write(registered, name: name, change: try patchFunction())
+    func patch(_ registered: RegisteredResource, name: String) async throws(StatusObject) -> HTTPResponse {
+        try await write(registered, name: name, change: try patchFunction())
     }
 
     /// The request's patch as a function from the current object to the
@@ -146,9 +150,9 @@ struct ResourceRequest {
     }
 
     func write(_ registered: RegisteredResource, name: String,
-               change: (JSONValue) throws(StatusObject) -> JSONValue) throws(StatusObject) -> HTTPResponse
+               change: (JSONValue) throws(StatusObject) -> JSONValue) async throws(StatusObject) -> HTTPResponse
     {
-        let (stored, warnings) = try writeObject(registered, name: name, change: change)
+        let (stored, warnings) = try await writeObject(registered, name: name, change: change)
         return APIServer.reply(json: present(stored, registered.descriptor), warnings: warnings)
     }
 
@@ -159,7 +163,7 @@ struct ResourceRequest {
     /// named the resourceVersion it expects). Returns the stored object
     /// (the admitted one for a dry run) and the warnings.
     func writeObject(_ registered: RegisteredResource, name: String,
-                     change: (JSONValue) throws(StatusObject) -> JSONValue) throws(StatusObject) -> (JSONValue, [String])
+                     change: (JSONValue) throws(StatusObject) -> JSONValue) async throws(StatusObject) -> (JSONValue, [String])
     {
         let descriptor = registered.descriptor
         let strategy = server.strategies[descriptor]
@@ -173,7 +177,16 @@ struct ResourceRequest {
             if !pinned { merged[path: "metadata.resourceVersion"] = current["metadata"]?["resourceVersion"] }
             try strategy.beforeUpdate(&merged, old: current)
             var (admitted, warnings) = try admit(merged, registered)
+            let (mutated, mutationWarnings) = try await mutateThroughWebhooks(admitted, old: current, registered)
+            admitted = mutated
+            warnings += mutationWarnings
             try strategy.validateUpdate(&admitted, old: current)
+            do throws(StatusObject) {
+                warnings += try await validateThroughWebhooks(admitted, old: current, registered)
+            } catch {
+                strategy.afterUpdate(admitted, old: current, stored: false)
+                throw error
+            }
             if isDryRun {
                 strategy.afterUpdate(admitted, old: current, stored: false)
                 return (admitted, warnings)

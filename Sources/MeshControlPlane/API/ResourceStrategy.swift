@@ -6,9 +6,11 @@ import MeshModel
 /// generic decode-default-validate that `ResourceRequest.admit` does.
 ///
 /// A request calls, in order:
-/// - create: admit → `beforeCreate` → store → `afterCreate(stored:)`;
+/// - create: admit → mutating webhooks → `beforeCreate` → validating
+///   webhooks → store → `afterCreate(stored:)`;
 /// - update (PUT, PATCH, `/status`, `/scale`): `beforeUpdate` → admit →
-///   `validateUpdate` → store → `afterUpdate(stored:)`;
+///   mutating webhooks → `validateUpdate` → validating webhooks → store →
+///   `afterUpdate(stored:)`;
 /// - delete: store → `afterDelete`.
 ///
 /// `after...(stored: false)` runs when the write did not happen (dry run, a

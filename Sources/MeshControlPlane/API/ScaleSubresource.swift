@@ -54,15 +54,15 @@ enum ScaleSubresource {
 
 extension ResourceRequest {
     /// GET, PUT and PATCH on `.../deployments/{name}/scale`.
-    func scale(_ registered: RegisteredResource, name: String) throws(StatusObject) -> HTTPResponse {
+    func scale(_ registered: RegisteredResource, name: String) async throws(StatusObject) -> HTTPResponse {
         switch request.method {
         case .get:
             return APIServer.reply(json: ScaleSubresource.scale(of: try current(registered.descriptor, name: name)))
         case .put:
             let body = try RequestBody.object(request)
-            return try updateScale(registered, name: name) { _ in body }
+            return try await updateScale(registered, name: name) { _ in body }
         case .patch:
-            return try updateScale(registered, name: name, change: try patchFunction())
+            return try await updateScale(registered, name: name, change: try patchFunction())
         default:
             throw StatusObject.methodNotAllowed(request.method.rawValue)
         }
@@ -72,10 +72,10 @@ extension ResourceRequest {
     /// for to the Deployment (pinned to the Scale's resourceVersion when it
     /// names one, as the apiserver copies it over).
     private func updateScale(_ registered: RegisteredResource, name: String,
-                             change: (JSONValue) throws(StatusObject) -> JSONValue) throws(StatusObject) -> HTTPResponse
+                             change: (JSONValue) throws(StatusObject) -> JSONValue) async throws(StatusObject) -> HTTPResponse
     {
         let descriptor = registered.descriptor
-        let (stored, warnings) = try writeObject(registered, name: name) { (deployment) throws(StatusObject) in
+        let (stored, warnings) = try await writeObject(registered, name: name) { (deployment) throws(StatusObject) in
             let wanted = try ScaleSubresource.check(change(ScaleSubresource.scale(of: deployment)), name: name)
             let uid = deployment["metadata"]?["uid"]?.stringValue ?? ""
             if let expected = wanted.uid, expected != uid {

@@ -121,6 +121,9 @@ public enum ControlPlane {
             NamedService("api", APIService(http: http, handler: api, listeners: [tcp, unix])),
             NamedService("controllers", ControllerManager(server: api, options: ControllerOptions(log: options.log))),
         ]
+        let injector = try await InjectorService.start(api: api, network: options.network, log: options.log)
+        services.append(NamedService("injector", injector))
+        step("injector", "\(injector.address)/inject")
         if let network = options.network {
             guard let address = IPv4Address(network.dnsAddress) else {
                 throw ControlPlaneFailure("the DNS address \(network.dnsAddress) is not an IPv4 address")

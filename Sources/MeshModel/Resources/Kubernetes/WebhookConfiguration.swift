@@ -320,13 +320,19 @@ extension WebhookClientConfig {
     }
 
     /// Kubernetes' webhook URL rules: https only, a host, no user info,
-    /// no query, no fragment.
+    /// no query, no fragment. meshlab also takes http:// (with a warning):
+    /// its API server calls webhooks in plain text until MeshTLS serves https.
     private func validateURL(_ url: String, at path: FieldPath, _ validation: inout Validation) {
         guard let schemeEnd = url.firstRange(of: "://") else {
             validation.add(.invalid(path, value: .string(url), "'https' is the only allowed URL scheme"))
             return
         }
-        if url[..<schemeEnd.lowerBound].lowercased() != "https" {
+        switch url[..<schemeEnd.lowerBound].lowercased() {
+        case "https":
+            break
+        case "http":
+            validation.warning(path, "http:// webhooks are a meshlab allowance: Kubernetes accepts only https")
+        default:
             validation.add(.invalid(path, value: .string(url), "'https' is the only allowed URL scheme"))
         }
         let rest = url[schemeEnd.upperBound...]
