@@ -77,6 +77,33 @@ struct TranslateBookinfoTests {
         }
     }
 
+    @Test(arguments: [
+        ("virtual-service-reviews-80-20", ["v1": 80, "v2": 20]),
+        ("virtual-service-reviews-50-v3", ["v1": 50, "v3": 50]),
+        ("virtual-service-reviews-v3", ["v3": 100]),
+    ])
+    func otherReviewsSplits(file: String, shares: [String: Int]) throws {
+        let config = try TranslateFixture.bookinfo(["destination-rule-all", file]).config(pod: "productpage-v1-pod")
+        let expected = Dictionary(uniqueKeysWithValues: shares.map { ("outbound|9080|\($0.key)|\(Self.reviews)", $0.value) })
+        let outcome = RouteSimulation.send(config, host: "reviews:9080").outcome
+        #expect(outcome == (expected.count == 1 ? .cluster(expected.keys.first!) : .weighted(expected)))
+    }
+
+    @Test func ratingsFaultsHitJasonOnly() throws {
+        let reviews = try TranslateFixture.bookinfo(["destination-rule-all", "virtual-service-all-v1", "virtual-service-ratings-test-delay"])
+        // The sample's rule is applied to reviews' sidecar, the caller of ratings.
+        let delay = try reviews.config(pod: "reviews-v2-pod")
+        let jason = RouteSimulation.send(delay, host: "ratings:9080", headers: ["end-user": "jason"])
+        #expect(jason.route?.fault == FaultPolicy(delayMs: 7000, delayPercent: 100))
+        #expect(jason.outcome == .cluster("outbound|9080|v1|ratings.default.svc.cluster.local"))
+        #expect(RouteSimulation.send(delay, host: "ratings:9080").route?.fault == nil)
+
+        let abort = try TranslateFixture.bookinfo(["destination-rule-all", "virtual-service-all-v1", "virtual-service-ratings-test-abort"])
+            .config(pod: "reviews-v2-pod")
+        let aborted = RouteSimulation.send(abort, host: "ratings:9080", headers: ["end-user": "jason"])
+        #expect(aborted.route?.fault == FaultPolicy(abortStatus: 500, abortPercent: 100))
+    }
+
     @Test func equalSnapshotsGiveEqualConfigsWhateverTheOrder() throws {
         var fixture = try TranslateFixture.bookinfo(["destination-rule-all", "virtual-service-reviews-jason-v2-v3"])
         let first = try fixture.config(pod: "productpage-v1-pod")

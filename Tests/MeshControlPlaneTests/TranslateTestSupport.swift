@@ -52,15 +52,21 @@ struct TranslateFixture {
         rebuildEndpoints()
     }
 
+    /// Creates or replaces (same kind, namespace and name) as `apply` does.
     private mutating func add(_ object: JSONValue, kind: String) throws {
         switch kind {
         case "Service":
             var service = try ResourceCodec.decode(Service.self, from: object)
+            let existing = snapshot.services.first { Self.same($0, service) }
             if service.spec.clusterIP == nil {
-                service.spec.clusterIP = "10.96.0.\(nextServiceIP)"
-                nextServiceIP += 1
+                if let ip = existing?.spec.clusterIP {
+                    service.spec.clusterIP = ip
+                } else {
+                    service.spec.clusterIP = "10.96.0.\(nextServiceIP)"
+                    nextServiceIP += 1
+                }
             }
-            snapshot.services.append(service)
+            Self.upsert(service, into: &snapshot.services)
         case "Deployment":
             let deployment = try ResourceCodec.decode(Deployment.self, from: object)
             deployments.append(deployment)
@@ -69,15 +75,23 @@ struct TranslateFixture {
             labels["security.istio.io/tlsMode"] = "istio"
             addPod(name: "\(name)-pod", namespace: deployment.metadata.namespace ?? "default", labels: labels,
                    spec: deployment.spec.template.spec)
-        case "Pod": snapshot.pods.append(try ResourceCodec.decode(Pod.self, from: object))
-        case "Namespace": snapshot.namespaces.append(try ResourceCodec.decode(Namespace.self, from: object))
-        case "VirtualService": snapshot.virtualServices.append(try ResourceCodec.decode(VirtualService.self, from: object))
-        case "DestinationRule": snapshot.destinationRules.append(try ResourceCodec.decode(DestinationRule.self, from: object))
-        case "ServiceEntry": snapshot.serviceEntries.append(try ResourceCodec.decode(ServiceEntry.self, from: object))
-        case "Sidecar": snapshot.sidecars.append(try ResourceCodec.decode(Sidecar.self, from: object))
+        case "Pod": Self.upsert(try ResourceCodec.decode(Pod.self, from: object), into: &snapshot.pods)
+        case "Namespace": Self.upsert(try ResourceCodec.decode(Namespace.self, from: object), into: &snapshot.namespaces)
+        case "VirtualService": Self.upsert(try ResourceCodec.decode(VirtualService.self, from: object), into: &snapshot.virtualServices)
+        case "DestinationRule": Self.upsert(try ResourceCodec.decode(DestinationRule.self, from: object), into: &snapshot.destinationRules)
+        case "ServiceEntry": Self.upsert(try ResourceCodec.decode(ServiceEntry.self, from: object), into: &snapshot.serviceEntries)
+        case "Sidecar": Self.upsert(try ResourceCodec.decode(Sidecar.self, from: object), into: &snapshot.sidecars)
         case "ServiceAccount": break
         default: throw Failure(description: "the fixture does not take \(kind)")
         }
+    }
+
+    static func same<T: Resource>(_ a: T, _ b: T) -> Bool {
+        a.metadata.name == b.metadata.name && a.metadata.namespace == b.metadata.namespace
+    }
+
+    static func upsert<T: Resource>(_ item: T, into list: inout [T]) {
+        if let index = list.firstIndex(where: { same($0, item) }) { list[index] = item } else { list.append(item) }
     }
 
     /// A running pod with the next pod IP.
