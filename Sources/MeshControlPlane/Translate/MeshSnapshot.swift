@@ -28,9 +28,10 @@ public struct MeshSnapshot: Sendable {
 public enum ProxyConfigGenerator {
     /// The whole config for `proxy`; deterministic (sorted) so equal inputs give equal pushes.
     public static func config(for proxy: ProxyNode, snapshot: MeshSnapshot) -> ProxyConfig {
-        let scope = ProxyScope(proxy: proxy, snapshot: snapshot, registry: RegistryService.all(in: snapshot))
+        let index = SnapshotIndex(snapshot)
+        let scope = ProxyScope(proxy: proxy, index: index, registry: RegistryService.all(in: snapshot))
         let outbound = OutboundListeners.build(scope: scope, snapshot: snapshot)
-        let (clusters, endpoints) = OutboundClusters.build(scope: scope, snapshot: snapshot)
+        let (clusters, endpoints) = OutboundClusters.build(scope: scope, index: index)
         let inbound = InboundConfig.build(scope: scope, snapshot: snapshot)
         return ProxyConfig(
             listeners: (outbound.listeners + [inbound.listener]).sorted { $0.name < $1.name },

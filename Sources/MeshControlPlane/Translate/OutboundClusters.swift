@@ -94,7 +94,8 @@ enum OutboundClusters {
     /// The clusters (and for EDS ones, their endpoints) of every port of
     /// every service the proxy sees: one per port, plus one per subset of
     /// the DestinationRule that applies.
-    static func build(scope: ProxyScope, snapshot: MeshSnapshot) -> ([Cluster], [ClusterLoadAssignment]) {
+    static func build(scope: ProxyScope, index: SnapshotIndex) -> ([Cluster], [ClusterLoadAssignment]) {
+        let snapshot = index.snapshot
         var clusters: [Cluster] = []
         var assignments: [ClusterLoadAssignment] = []
         for service in scope.services {
@@ -102,7 +103,7 @@ enum OutboundClusters {
                 for: service.hostname, serviceNamespace: service.namespace, scope: scope, in: snapshot.destinationRules)
             let ruleName = rule.map { "\($0.metadata.name ?? "").\($0.metadata.namespace ?? "default")" }
             for port in service.ports {
-                let endpoints = RegistryEndpoints.endpoints(of: service, port: port, snapshot: snapshot)
+                let endpoints = RegistryEndpoints.endpoints(of: service, port: port, index: index)
                 let base = EffectiveTrafficPolicy(rule?.spec.trafficPolicy, port: port.number)
                 var variants: [(subset: DestinationRule.Subset?, policy: EffectiveTrafficPolicy)] = [(nil, base)]
                 for subset in rule?.spec.subsets ?? [] {
@@ -182,11 +183,11 @@ enum OutboundClusters {
 enum RegistryEndpoints {
     static let tlsModeLabel = "security.istio.io/tlsMode"
 
-    static func endpoints(of service: RegistryService, port: RegistryPort, snapshot: MeshSnapshot) -> [RegistryEndpoint] {
+    static func endpoints(of service: RegistryService, port: RegistryPort, index: SnapshotIndex) -> [RegistryEndpoint] {
         let found: [RegistryEndpoint]
         switch service.source {
-        case .kubernetes(let kubernetes): found = kubernetesEndpoints(kubernetes, port: port, snapshot: snapshot)
-        case .serviceEntry(let entry): found = entryEndpoints(entry, hostname: service.hostname, port: port, snapshot: snapshot)
+        case .kubernetes(let kubernetes): found = kubernetesEndpoints(kubernetes, port: port, index: index)
+        case .serviceEntry(let entry): found = entryEndpoints(entry, hostname: service.hostname, port: port, snapshot: index.snapshot)
         }
         return found.sorted { ($0.endpoint.address, $0.endpoint.port) < ($1.endpoint.address, $1.endpoint.port) }
     }
@@ -194,17 +195,15 @@ enum RegistryEndpoints {
     /// From the Endpoints object of the same name: ready addresses healthy,
     /// not-ready ones listed unhealthy; the port is the one with the service
     /// port's name.
-    static func kubernetesEndpoints(_ service: Service, port: RegistryPort, snapshot: MeshSnapshot) -> [RegistryEndpoint] {
+    static func kubernetesEndpoints(_ service: Service, port: RegistryPort, index: SnapshotIndex) -> [RegistryEndpoint] {
         let namespace = service.metadata.namespace ?? "default"
-        guard let endpoints = snapshot.endpoints.first(where: {
-            $0.metadata.name == service.metadata.name && ($0.metadata.namespace ?? "default") == namespace
-        }) else { return [] }
+        guard let name = service.metadata.name, let endpoints = index.endpoints(namespace: namespace, name: name) else { return [] }
         var result: [RegistryEndpoint] = []
         for subset in endpoints.subsets ?? [] {
             guard let target = (subset.ports ?? []).first(where: { ($0.name ?? "") == (port.name ?? "") }) else { continue }
             for (addresses, healthy) in [(subset.addresses ?? [], true), (subset.notReadyAddresses ?? [], false)] {
                 for address in addresses {
-                    let pod = self.pod(for: address, namespace: namespace, in: snapshot.pods)
+                    let pod = self.pod(for: address, namespace: namespace, index: index)
                     var endpoint = Endpoint(address: address.ip, port: Int(target.port), healthy: healthy)
                     if let pod { describe(&endpoint, pod: pod, namespace: namespace) }
                     result.append(RegistryEndpoint(endpoint: endpoint, labels: pod?.metadata.labels ?? [:]))
@@ -215,14 +214,13 @@ enum RegistryEndpoints {
     }
 
     /// The pod an address names (its targetRef), or the pod with that IP.
-    static func pod(for address: Endpoints.Address, namespace: String, in pods: [Pod]) -> Pod? {
-        if let ref = address.targetRef, ref.kind == nil || ref.kind == "Pod", let name = ref.name {
-            let podNamespace = ref.namespace ?? namespace
-            if let pod = pods.first(where: { $0.metadata.name == name && ($0.metadata.namespace ?? "default") == podNamespace }) {
-                return pod
-            }
+    static func pod(for address: Endpoints.Address, namespace: String, index: SnapshotIndex) -> Pod? {
+        if let ref = address.targetRef, ref.kind == nil || ref.kind == "Pod", let name = ref.name,
+            let pod = index.pod(namespace: ref.namespace ?? namespace, name: name)
+        {
+            return pod
         }
-        return pods.first { ($0.metadata.namespace ?? "default") == namespace && $0.status?.podIP == address.ip }
+        return index.pod(namespace: namespace, ip: address.ip)
     }
 
     static func describe(_ endpoint: inout Endpoint, pod: Pod, namespace: String) {

@@ -15,12 +15,14 @@ struct ProxyScope: Sendable {
     var sidecar: Sidecar?
     /// Every service this proxy may call, sorted by host then namespace.
     var services: [RegistryService]
+    private var servicesByHost: [String: RegistryService]
     /// REGISTRY_ONLY: unknown destinations are refused instead of passed through.
     var registryOnly: Bool
 
-    init(proxy: ProxyNode, snapshot: MeshSnapshot, registry: [RegistryService]) {
+    init(proxy: ProxyNode, index: SnapshotIndex, registry: [RegistryService]) {
+        let snapshot = index.snapshot
         self.proxy = proxy
-        pod = snapshot.pods.first { $0.metadata.name == proxy.podName && ($0.metadata.namespace ?? "default") == proxy.namespace }
+        pod = index.pod(namespace: proxy.namespace, name: proxy.podName)
         labels = pod?.metadata.labels ?? proxy.labels
         sidecar = Self.sidecar(for: proxy.namespace, labels: labels, in: snapshot.sidecars)
         let egressHosts = (sidecar?.spec.egress ?? []).flatMap(\.hosts)
@@ -31,11 +33,12 @@ struct ProxyScope: Sendable {
         }
         // One service per host (ServiceEntries in two namespaces may name the
         // same one): the proxy's own namespace first, then the first by namespace.
-        services = visible.filter { service in
-            let first = visible.first { $0.hostname == service.hostname && $0.namespace == namespace }
-                ?? visible.first { $0.hostname == service.hostname }
-            return first?.namespace == service.namespace
+        var chosen: [String: String] = [:]
+        for service in visible where chosen[service.hostname] == nil || service.namespace == namespace {
+            chosen[service.hostname] = service.namespace
         }
+        services = visible.filter { chosen[$0.hostname] == $0.namespace }
+        servicesByHost = Dictionary(services.map { ($0.hostname, $0) }, uniquingKeysWith: { first, _ in first })
         if let policy = sidecar?.spec.outboundTrafficPolicy {
             // The proto's zero value: a policy block without a mode is REGISTRY_ONLY.
             registryOnly = (policy.mode ?? .registryOnly) == .registryOnly
@@ -79,6 +82,6 @@ struct ProxyScope: Sendable {
 
     /// The service with this host, if the proxy sees it.
     func service(hostname: String) -> RegistryService? {
-        services.first { $0.hostname == hostname }
+        servicesByHost[hostname]
     }
 }

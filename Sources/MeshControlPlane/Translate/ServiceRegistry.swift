@@ -135,3 +135,30 @@ extension RegistryService {
         return services.sorted { ($0.hostname, $0.namespace) < ($1.hostname, $1.namespace) }
     }
 }
+
+/// The lookups translation makes once per endpoint, by key instead of by
+/// scanning, so a config costs time linear in the snapshot.
+struct SnapshotIndex: Sendable {
+    var snapshot: MeshSnapshot
+    private var pods: [String: Pod] = [:]
+    private var podsByIP: [String: Pod] = [:]
+    private var endpoints: [String: Endpoints] = [:]
+
+    init(_ snapshot: MeshSnapshot) {
+        self.snapshot = snapshot
+        for pod in snapshot.pods {
+            let namespace = pod.metadata.namespace ?? "default"
+            if let name = pod.metadata.name { pods[namespace + "/" + name] = pods[namespace + "/" + name] ?? pod }
+            if let ip = pod.status?.podIP { podsByIP[namespace + "/" + ip] = podsByIP[namespace + "/" + ip] ?? pod }
+        }
+        for object in snapshot.endpoints {
+            guard let name = object.metadata.name else { continue }
+            let key = (object.metadata.namespace ?? "default") + "/" + name
+            endpoints[key] = endpoints[key] ?? object
+        }
+    }
+
+    func pod(namespace: String, name: String) -> Pod? { pods[namespace + "/" + name] }
+    func pod(namespace: String, ip: String) -> Pod? { podsByIP[namespace + "/" + ip] }
+    func endpoints(namespace: String, name: String) -> Endpoints? { endpoints[namespace + "/" + name] }
+}
