@@ -364,4 +364,34 @@ struct TranslateRoutingTests {
         let outcome = RouteSimulation.send(config, host: "db:3306", address: fixture.clusterIP("db"), http: false).outcome
         #expect(outcome == .weighted(["outbound|3306|a|db.default.svc.cluster.local": 75, "outbound|3306|b|db.default.svc.cluster.local": 25]))
     }
+
+    @Test func headlessServicesAreRoutedByNameOnly() throws {
+        var fixture = try Self.mesh()
+        try fixture.apply("""
+            apiVersion: v1
+            kind: Service
+            metadata: {name: db}
+            spec:
+              clusterIP: None
+              selector: {app: db}
+              ports: [{name: http, port: 8081}, {name: tcp, port: 5432}]
+            """)
+        let config = try fixture.config(pod: "client")
+        let host = try #require(config.routes.first { $0.name == "8081" }?.virtualHosts.first { $0.name.hasPrefix("db.") })
+        #expect(host.domains.allSatisfy { !$0.hasPrefix("None") })
+        #expect(RouteSimulation.send(config, host: "db:8081").outcome == .cluster("outbound|8081||db.default.svc.cluster.local"))
+        #expect(!config.listeners.contains { $0.port == 5432 })
+        #expect(config.clusters.contains { $0.name == "outbound|5432||db.default.svc.cluster.local" })
+    }
+
+    @Test func inboundChainsFollowServicePortsThenContainerPorts() throws {
+        var fixture = try Self.mesh()
+        var container = Container(name: "web")
+        container.ports = [ContainerPort(name: "web", containerPort: 80), ContainerPort(containerPort: 7070)]
+        fixture.addPod(name: "web-v3", namespace: "default", labels: ["app": "web", "version": "v3"], spec: PodSpec(containers: [container]))
+        let inbound = try #require(try fixture.config(pod: "web-v3").listeners.first { $0.name == "virtualInbound" })
+        let chains = inbound.filterChains.map { "\($0.match.destinationPort ?? 0)/\($0.match.applicationProtocol ?? "-")/\($0.http != nil ? "http" : "tcp")" }
+        // 80 is the target of the service's http-web port; 7070 is known to no service, so it is sniffed.
+        #expect(chains == ["80/-/http", "7070/http/http", "7070/tcp/tcp", "0/-/tcp"])
+    }
 }
