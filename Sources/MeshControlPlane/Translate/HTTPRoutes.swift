@@ -34,6 +34,10 @@ enum VirtualServiceLookup {
 
 /// Translation of VirtualService `http` rules into routes for one service
 /// port (Istio's route.BuildHTTPRoutesForVirtualService).
+///
+/// Not carried (the contract has no field, or the lab has no use yet):
+/// `corsPolicy`, `rewrite.uriRegexRewrite`, `delegate`, mirrors beyond the
+/// first of `mirrors`, gRPC / HTTP/2 aborts, redirect `derivePort`.
 struct HTTPRouteBuilder {
     var scope: ProxyScope
     var snapshot: MeshSnapshot

@@ -30,6 +30,8 @@ enum OutboundListeners {
                 let cluster = OutboundClusters.name(port: port.number, subset: nil, hostname: service.hostname)
                 if port.kind != .tcp {
                     var routes = rule.map { builder.routes(from: $0, port: port.number) } ?? []
+                    // No rule, or one with nothing for this port (only tcp routes, or
+                    // matches on other ports): the service's default route.
                     if routes.isEmpty { routes = [builder.defaultRoute(service: service, port: port.number)] }
                     hostsByPort[port.number, default: []].append(VirtualHost(
                         name: "\(service.hostname):\(port.number)",
