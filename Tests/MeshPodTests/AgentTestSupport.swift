@@ -75,7 +75,7 @@ struct LifecycleHarness {
     func attempt(_ name: String) -> Int { lifecycle.containers.first { $0.name == name }!.attempt }
     func pid(_ name: String) -> Int32? { lifecycle.processID(of: name) }
 
-    mutating func exit(_ name: String, _ status: MeshSystem.ExitStatus) -> [PodAction] {
+    @discardableResult mutating func exit(_ name: String, _ status: MeshSystem.ExitStatus) -> [PodAction] {
         send(.containerExited(name: name, attempt: attempt(name), status))
     }
 
