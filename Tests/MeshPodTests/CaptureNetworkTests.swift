@@ -22,6 +22,14 @@ struct CaptureNetworkTests {
     }
 
     @Test func appTrafficGoesToTheSidecarWithItsOriginalDestinationAndTheSidecarsOwnIsNot() async throws {
+        // The rules live in the pod's netns and go with it: the host's routes, links and rules never change.
+        let before = try HostNetworkState.capture()
+        defer {
+            let after = try? HostNetworkState.capture()
+            for (name, text) in before.outputs {
+                #expect(after?.outputs[name] == text, "\(name) changed:\n\(Golden.firstDifference(expected: text, actual: after?.outputs[name] ?? ""))")
+            }
+        }
         try await TestLab.with { lab in
             let a = try await lab.sandboxes.create(for: TestLab.pod("a"))
             let c = try await lab.sandboxes.create(for: TestLab.pod("c"))
