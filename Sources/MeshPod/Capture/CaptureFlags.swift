@@ -200,7 +200,7 @@ extension CaptureConfiguration {
         guard (8...32).contains(loopback.bits) else {
             throw CaptureError("ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR: expected a mask in 8...32, got \(loopback.bits)")
         }
-        if Self.split(outboundIPRangesExclude) == ["*"] || outboundIPRangesExclude == "*" {
+        if outboundIPRangesExclude == "*" {
             throw CaptureError("-x/--istio-service-exclude-cidr: \"*\" is not allowed (invalid value for OUTBOUND_IP_RANGES_EXCLUDE)")
         }
         for (list, flag) in [(outboundIPRangesInclude, "-i/--istio-service-cidr"), (outboundIPRangesExclude, "-x/--istio-service-exclude-cidr")]
