@@ -39,7 +39,12 @@ public enum CommandRunner {
         }
         let specs = command.arguments + GlobalOptions.specs
         do throws(UsageError) {
-            let parsed = try ArgumentParser(specs: specs, environment: context.environment).parse(remaining)
+            // A command whose one argument is a passthrough wraps another program's command line
+            // (`pod-init` takes istio-iptables' flags): every word goes to it untouched, no `--` needed.
+            let wrapsCommandLine = command.arguments.count == 1 && command.arguments[0].kind == .passthrough
+            let parsed = wrapsCommandLine
+                ? ParsedArguments(passthrough: remaining)
+                : try ArgumentParser(specs: specs, environment: context.environment).parse(remaining)
             var context = context
             context.global = GlobalOptions(parsed)
             let instance = try command.init(parsed, context: context)

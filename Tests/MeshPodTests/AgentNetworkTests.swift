@@ -105,4 +105,45 @@ struct AgentNetworkTests {
             #expect(lab.namespaceNames == [lab.configuration.nodeNamespaceName])
         }
     }
+
+    /// An injected pod's istio-init (Istio's proxyv2 image, istio-iptables'
+    /// arguments, runAsUser 0) runs `meshlab pod-init` in the pod's netns
+    /// before the app starts; the app then serves as before.
+    @Test func istioInitWritesTheCaptureRulesInThePodsNetns() async throws {
+        try await TestLab.with { lab in
+            let h = try AgentHarness(provider: lab.sandboxes, hostIP: lab.configuration.gatewayAddress)
+            do {
+                try await h.start()
+                var initContainer = Container(name: "istio-init", image: "docker.io/istio/proxyv2:1.24.0")
+                initContainer.args = ["istio-iptables"] + injectedDefaultArguments
+                initContainer.securityContext = SecurityContext(runAsUser: 0, runAsGroup: 0)
+                var hello = Container(name: "helloworld", image: "docker.io/istio/examples-helloworld-v1:1.0")
+                var probe = Probe(exec: ExecAction(command: [
+                    Self.python, "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/hello', timeout=2)",
+                ]))
+                probe.periodSeconds = 1
+                probe.timeoutSeconds = 50
+                hello.readinessProbe = probe
+                var pod = pod("hello-injected", [hello])
+                pod.spec.initContainers = [initContainer]
+                try await h.create(pod)
+                let ready = try await h.wait("hello-injected", for: "Ready") { $0.condition("Ready")?.status == .true }
+                let initStatus = try #require(ready.status?.initContainerStatuses?.first)
+                #expect(initStatus.state?.terminated?.exitCode == 0)
+                #expect(initStatus.imageID == "meshlab://pilot-agent")
+                let log = ContainerLogs.output(try h.log(of: ready, container: "istio-init"))
+                #expect(log.contains("pod-init: applied 18 rules"), "\(log)")
+                let sandbox = try #require(await lab.sandboxes.sandboxes().first)
+                let saved = try TestLab.enter(EnterRequest(networkNamespace: sandbox.networkNamespace, program: "iptables-save",
+                                                           arguments: ["-t", "nat"]))
+                #expect(saved.stdout.contains("-A OUTPUT -j ISTIO_OUTPUT"))
+                #expect(saved.stdout.contains("-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001"))
+            } catch {
+                await h.stop()
+                throw error
+            }
+            await h.stop()
+            #expect(lab.namespaceNames == [lab.configuration.nodeNamespaceName])
+        }
+    }
 }

@@ -8,6 +8,8 @@ public struct ParsedArguments: Sendable {
 
     public init() {}
 
+    init(passthrough: [String]) { self.passthrough = passthrough }
+
     public func flag(_ name: String) -> Bool { flags.contains(name) }
 
     /// The last value given for `name` (kubectl's rule for repeated single options).

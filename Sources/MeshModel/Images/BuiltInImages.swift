@@ -4,15 +4,39 @@
 /// tag or digest (`registry.istio.io/release/examples-bookinfo-reviews-v2:1.20.3`
 /// → `examples-bookinfo-reviews-v2`), so any registry or tag works.
 public struct BuiltInImage: Sendable, Hashable {
-    /// The app, as `meshlab app NAME` runs it.
+    /// The app, as `meshlab app NAME` runs it (for Istio's proxy image: `pilot-agent`).
     public var app: String
     /// Arguments the image itself implies (its version), before the container's `args`.
     public var arguments: [String]
+    /// Istio's proxyv2 image (any registry or tag): its entry point, pilot-agent,
+    /// runs the subcommand its `args` name, and so does meshlab.
+    public var isIstioProxy: Bool
 
-    public init(app: String, arguments: [String] = []) {
+    public init(app: String, arguments: [String] = [], isIstioProxy: Bool = false) {
         self.app = app
         self.arguments = arguments
+        self.isIstioProxy = isIstioProxy
     }
+
+    /// Istio's proxy image, as the injector puts it in `istio-init` and `istio-proxy`.
+    public static let istioProxy = BuiltInImage(app: "pilot-agent", isIstioProxy: true)
+
+    /// pilot-agent's subcommands that meshlab has, and the meshlab command for each.
+    public static let pilotAgentCommands = ["istio-iptables": "pod-init", "proxy": "proxy"]
+
+    /// The arguments after `meshlab` for a container of this image with `args`:
+    /// `app NAME <image arguments> <args>`; for Istio's proxy image,
+    /// `istio-iptables ARGS` → `pod-init ARGS` (the istio-init role) and
+    /// `proxy ARGS` → `proxy ARGS` (the sidecar, as `pilot-agent proxy sidecar ...`).
+    /// Nil when meshlab has no such command (another pilot-agent subcommand).
+    public func meshlabArguments(containerArguments args: [String]) -> [String]? {
+        guard isIstioProxy else { return ["app", app] + arguments + args }
+        guard let first = args.first, let command = Self.pilotAgentCommands[first] else { return nil }
+        return [command] + args.dropFirst()
+    }
+
+    /// What the Pulled event names: `app reviews`, or `pilot-agent`.
+    public var summary: String { isIstioProxy ? app : "app \(app)" }
 
     /// The image's name without registry, path, tag or digest.
     public static func repositoryName(of image: String) -> String {
@@ -51,5 +75,7 @@ public struct BuiltInImage: Sendable, Hashable {
         // An idle client: the samples run `sleep infinity` in it through `command`.
         "curl": BuiltInImage(app: "sleep"),
         "sleep": BuiltInImage(app: "sleep"),
+        // The injector's istio-init and istio-proxy containers (docker.io/istio/proxyv2:1.x, registry.istio.io/.../proxyv2).
+        "proxyv2": .istioProxy,
     ]
 }

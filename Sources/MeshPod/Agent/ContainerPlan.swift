@@ -51,7 +51,9 @@ public struct ContainerPlan: Sendable, Hashable {
 
     /// What runs, as the issue says: `command` (+ `args`) runs a local
     /// program; otherwise a built-in image runs `meshlab app NAME <image
-    /// arguments> <args>`; otherwise the container cannot run here. `$(VAR)`
+    /// arguments> <args>` (Istio's proxy image: `meshlab pod-init ...` or
+    /// `meshlab proxy ...`, `BuiltInImage.meshlabArguments`); otherwise the
+    /// container cannot run here. `$(VAR)`
     /// in `command` and `args` expands against the container's variables.
     public static func command(for container: Container, environment: [String: String], meshlabExecutable: String)
         throws(ContainerStartFailure) -> (program: String, arguments: [String], builtIn: BuiltInImage?)
@@ -62,7 +64,12 @@ public struct ContainerPlan: Sendable, Hashable {
             return (VariableExpansion.expand(first, in: environment), rest + args, nil)
         }
         if let image = container.image, let app = BuiltInImage.resolve(image: image) {
-            return (meshlabExecutable, ["app", app.app] + app.arguments + args, app)
+            guard let arguments = app.meshlabArguments(containerArguments: args) else {
+                let known = BuiltInImage.pilotAgentCommands.keys.sorted().joined(separator: ", ")
+                throw ContainerStartFailure(.image, "image \(image) runs pilot-agent; meshlab has its subcommands \(known), "
+                    + "not \(args.first.map { "\"\($0)\"" } ?? "none (the container has no args)")")
+            }
+            return (meshlabExecutable, arguments, app)
         }
         throw ContainerStartFailure(.image, cannotRunMessage(image: container.image, container: container.name))
     }

@@ -45,7 +45,7 @@ extension PodLifecycle {
         var status = ContainerStatus(name: record.name, ready: ready, restartCount: record.restartCount)
         status.image = record.spec.image ?? ""
         status.imageID = record.spec.command?.isEmpty == false ? ""
-            : record.spec.image.flatMap(BuiltInImage.resolve(image:)).map { "meshlab://app/\($0.app)" } ?? ""
+            : record.spec.image.flatMap(BuiltInImage.resolve(image:)).map { "meshlab://" + ($0.isIstioProxy ? $0.app : "app/\($0.app)") } ?? ""
         status.started = record.processID != nil && record.started
         var processID = record.lastExit?.processID
         switch record.state {

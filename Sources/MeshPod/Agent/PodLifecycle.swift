@@ -22,7 +22,7 @@ public enum PodInput: Sendable, Hashable {
     case sandboxCreated(ip: String)
     case sandboxFailed(String)
     case sandboxDestroyed
-    /// `builtInApp`: the built-in app the image runs, for the `Pulled` event.
+    /// `builtInApp`: what the built-in image runs (`app reviews`), for the `Pulled` event.
     case containerStarted(name: String, attempt: Int, processID: Int32, builtInApp: String?)
     case containerStartFailed(name: String, attempt: Int, ContainerStartFailure)
     case containerExited(name: String, attempt: Int, ExitStatus)
@@ -233,7 +233,7 @@ public struct PodLifecycle: Sendable {
         let fieldPath = containers[i].fieldPath
         let name = containers[i].name
         if let app = builtInApp, let image = containers[i].spec.image {
-            actions.append(.event(PodEventRecord(.normal, "Pulled", "Container image \"\(image)\" is built into meshlab: meshlab app \(app)", fieldPath: fieldPath)))
+            actions.append(.event(PodEventRecord(.normal, "Pulled", "Container image \"\(image)\" is built into meshlab: meshlab \(app)", fieldPath: fieldPath)))
         }
         actions.append(.event(PodEventRecord(.normal, "Created", "Created container: \(name)", fieldPath: fieldPath)))
         actions.append(.event(PodEventRecord(.normal, "Started", "Started container \(name)", fieldPath: fieldPath)))

@@ -97,7 +97,7 @@ final class PodWorker: Sendable {
                 input = .sandboxCreated(ip: sandbox.ip)
             case .started(let name, let attempt, let process, let plan):
                 runtime.plans[name] = plan
-                input = .containerStarted(name: name, attempt: attempt, processID: process.pid, builtInApp: plan.builtIn?.app)
+                input = .containerStarted(name: name, attempt: attempt, processID: process.pid, builtInApp: plan.builtIn?.summary)
             case .input(let other):
                 input = other
             }
