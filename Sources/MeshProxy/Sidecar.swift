@@ -58,10 +58,10 @@ public struct SidecarOptions: Sendable {
 /// in `store`, and the admin, readiness and metrics endpoints.
 ///
 ///     let store = ProxyConfigStore()                  // the push client applies into it
-///     let sidecar = Sidecar(options: options, store: store, group: group)
+///     let sidecar = SidecarProxy(options: options, store: store, group: group)
 ///     let addresses = try sidecar.bind()             // real ports after port 0
 ///     try await sidecar.run()                         // until `shutdown()`
-public final class Sidecar: Sendable {
+public final class SidecarProxy: Sendable {
     public let options: SidecarOptions
     public let store: ProxyConfigStore
     public let clusters: ClusterManager

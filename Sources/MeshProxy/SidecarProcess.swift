@@ -16,7 +16,7 @@ public struct ProxyEnvironment: Sendable, Equatable {
         let namespace = environment["POD_NAMESPACE"] ?? "default"
         node = ProxyNode(podName: pod, namespace: namespace, podIP: environment["INSTANCE_IP"] ?? "127.0.0.1",
                          serviceAccount: environment["SERVICE_ACCOUNT"] ?? "default")
-        workloadName = environment["ISTIO_META_WORKLOAD_NAME"] ?? Sidecar.workloadName(fromPod: pod)
+        workloadName = environment["ISTIO_META_WORKLOAD_NAME"] ?? SidecarProxy.workloadName(fromPod: pod)
         discoveryAddress = nil
         if let text = environment["PROXY_CONFIG"], !text.isEmpty {
             let value: JSONValue
@@ -46,7 +46,7 @@ public enum SidecarProcess {
         try Signals.ignoreBrokenPipe()
         let signals = try Signals.stream([.terminate, .interrupt])
         let group = try EventLoopGroup(threads: max(1, threads), name: "proxy")
-        let sidecar = Sidecar(options: options, store: store, group: group)
+        let sidecar = SidecarProxy(options: options, store: store, group: group)
         let bound = try sidecar.bind()
         log("meshlab proxy: outbound \(bound.outbound.localAddress), inbound \(bound.inbound.map { "\($0.localAddress)" } ?? "-"), "
             + "admin \(bound.admin.map { "\($0.localAddress)" } ?? "-"), ready \(store.isReady ? "yes" : "after the first push")")

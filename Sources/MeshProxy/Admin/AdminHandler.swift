@@ -12,7 +12,7 @@ struct AdminHandler: HTTPHandler {
         case prometheus
     }
 
-    let sidecar: Sidecar
+    let sidecar: SidecarProxy
     let role: Role
 
     nonisolated(nonsending) func handle(_ request: HTTPServerRequest, _ response: HTTPResponseWriter) async throws {
@@ -66,7 +66,7 @@ enum AdminPages {
     }
 
     /// Envoy's `/clusters` text: `cluster::ip:port::stat::value` per endpoint.
-    static func clusters(_ sidecar: Sidecar) -> String {
+    static func clusters(_ sidecar: SidecarProxy) -> String {
         let snapshot = sidecar.store.snapshot
         let upstreams = sidecar.clusters.all
         var out = ""

@@ -7,7 +7,7 @@ import Synchronization
 
 /// Serves one captured HTTP/1.1 connection's requests through the route table.
 struct ProxyHTTPHandler: HTTPHandler {
-    let sidecar: Sidecar
+    let sidecar: SidecarProxy
     let context: DownstreamContext
 
     nonisolated(nonsending) func handle(_ request: HTTPServerRequest, _ response: HTTPResponseWriter) async throws {
@@ -35,7 +35,7 @@ final class TimeoutFlag: Sendable {
     let fired = Atomic<Bool>(false)
 }
 
-extension Sidecar {
+extension SidecarProxy {
     /// One request: route, fault, then forward with retries, or answer locally.
     func forward(_ request: HTTPServerRequest, _ writer: HTTPResponseWriter, context: DownstreamContext) async throws {
         let start = ContinuousClock.now
@@ -327,7 +327,7 @@ struct Exchange {
     /// The record, completed with the duration.
     func finished() -> RequestRecord {
         var record = self.record
-        record.durationMs = Sidecar.milliseconds(ContinuousClock.now - start)
+        record.durationMs = SidecarProxy.milliseconds(ContinuousClock.now - start)
         return record
     }
 

@@ -3,7 +3,7 @@ import MeshIO
 import MeshModel
 import MeshSystem
 
-extension Sidecar {
+extension SidecarProxy {
     /// Proxies a whole connection to one endpoint of the chain's cluster (weighted
     /// clusters picked once per connection), bytes both ways, half-closes passed on.
     func proxyTCP(_ downstream: any ByteStream, tcp: TCPProxy, context: DownstreamContext,
