@@ -75,11 +75,28 @@ public final class ProxyConfigStore: ProxyConfigSink, Sendable {
         } catch {
             throw ProxyConfigError(problems: ["\(file): \(error)"])
         }
-        let decoded = ValueCodec.decode(ProxyConfig.self, from: document, strict: true)
+        let decoded = ValueCodec.decode(ProxyConfig.self, from: withDefaults(document), strict: true)
         guard let config = decoded.value else {
             throw ProxyConfigError(problems: decoded.errors.map { "\(file): \($0)" })
         }
         return config
+    }
+
+    /// Fills what a hand-written file may leave out: absent lists are empty and a
+    /// cluster's load balancer is Istio's default, LEAST_REQUEST.
+    static func withDefaults(_ document: JSONValue) -> JSONValue {
+        guard case .object(var object) = document else { return document }
+        for key in ["listeners", "routes", "clusters", "endpoints"] where object[key] == nil {
+            object[key] = .array([])
+        }
+        if case .array(let clusters)? = object["clusters"] {
+            object["clusters"] = .array(clusters.map { cluster in
+                guard case .object(var fields) = cluster, fields["loadBalancer"] == nil else { return cluster }
+                fields["loadBalancer"] = .string(Cluster.LoadBalancer.leastRequest.rawValue)
+                return .object(fields)
+            })
+        }
+        return .object(object)
     }
 
     /// `ProxyConfigSink`: all resources of `type`, as the push client received them.
