@@ -351,3 +351,73 @@ final class LoopbackMesh: Sendable {
         group.shutdown()
     }
 }
+
+@Suite struct SidecarInboundTests {
+    /// Inbound: the chain for the destination port, an ORIGINAL_DST cluster, and the
+    /// hop to the app made from 127.0.0.6 (what Istio's capture rules let through).
+    @Test func inboundReachesTheAppFrom127_0_0_6() async throws {
+        let group = try EventLoopGroup(threads: 1, name: "app")
+        // The app answers with the address its caller connected from.
+        let appListener = try SocketListener.bind(.loopback(port: 0), group: group)
+        let appTask = Task {
+            while let peer = try? await appListener.accept() {
+                Task {
+                    var buffer = ByteBuffer()
+                    while (try? await peer.read(into: &buffer, maxBytes: 4096, timeout: .seconds(5))) ?? nil != nil {
+                        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+                        guard text.contains("\r\n\r\n") else { continue }
+                        buffer.clear()
+                        let body = peer.remoteAddress.map { "\($0)" }?.split(separator: ":").first.map(String.init) ?? "?"
+                        try? await peer.write("HTTP/1.1 200 OK\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
+                    }
+                    await peer.close()
+                }
+            }
+        }
+        let app = (port: Int(appListener.localAddress.port ?? 0), unused: 0)
+        var inboundCluster = Cluster(name: "inbound|\(app.port)||", direction: .inbound, discovery: .originalDestination,
+                                     loadBalancer: .passthrough)
+        inboundCluster.upstreamBindAddress = "127.0.0.6"
+        inboundCluster.maxRequestsPerConnection = 1
+        let local = RouteConfiguration(name: "inbound|\(app.port)||", virtualHosts: [
+            VirtualHost(name: "inbound|http|\(app.port)", domains: ["*"],
+                        routes: [Route(name: "default", route: RouteAction(cluster: inboundCluster.name))]),
+        ])
+        let config = ProxyConfig(
+            listeners: [
+                Listener(name: "virtualOutbound", address: "0.0.0.0", port: 15001, direction: .outbound, filterChains: []),
+                Listener(name: "virtualInbound", address: "0.0.0.0", port: 15006, direction: .inbound, filterChains: [
+                    FilterChain(name: "0.0.0.0_\(app.port)", match: FilterChainMatch(destinationPort: app.port),
+                                http: HTTPConnectionManager(routeConfig: local, statPrefix: "inbound_0.0.0.0_\(app.port)")),
+                ]),
+            ],
+            clusters: [inboundCluster])
+        let proxyGroup = try EventLoopGroup(threads: 1, name: "proxy")
+        let logs = LogLines()
+        let options = SidecarOptions(
+            outboundAddress: .loopback(port: 0), inboundAddress: .loopback(port: 0), adminAddress: nil, healthAddress: nil,
+            prometheusAddress: nil, originalDestination: { _ in .loopback(port: UInt16(app.port)) },
+            accessLog: { logs.append($0) }, randomSeed: 1)
+        let sidecar = SidecarProxy(options: options, store: try ProxyConfigStore(static: config), group: proxyGroup)
+        let bound = try sidecar.bind()
+        let run = Task { try? await sidecar.run() }
+        let connection = HTTPClientConnection(stream: try await SocketConnection.connect(
+            to: bound.inbound!.localAddress, timeout: .seconds(5), on: proxyGroup.next()))
+        for _ in 0..<3 {
+            let response = try await connection.send(HTTPRequest(method: .get, target: "/", headers: ["Host": "reviews:9080"]))
+            #expect(response.bodyText == "127.0.0.6")
+        }
+        await connection.close()
+        let line = await logs.last(of: 3)
+        #expect(line.contains("inbound|\(app.port)||"), "\(line)")
+        // maxRequestsPerConnection 1: every request on its own upstream connection.
+        #expect(sidecar.clusters.all[inboundCluster.name]?.poolStatistics.connectionsOpened == 3)
+        #expect(sidecar.stats.renderPrometheus().contains("reporter=\"destination\""))
+        await sidecar.shutdown(gracePeriod: .milliseconds(100))
+        await run.value
+        await appListener.close()
+        await appTask.value
+        group.shutdown()
+        proxyGroup.shutdown()
+    }
+}

@@ -229,7 +229,7 @@ extension SidecarProxy {
                 try await connection.writeRequestHead(head, bodyLength: body.count)
                 if !body.isEmpty { try await connection.writeRequestBody(body) }
                 try await connection.finishRequest()
-                var responseHead = try await connection.readResponseHead()
+                let responseHead = try await connection.readResponseHead()
                 timer?.cancel()
                 if flag.fired.load(ordering: .acquiring) { throw IOError.timedOut(.read) }
                 let status = Int(responseHead.status.code)
@@ -245,12 +245,12 @@ extension SidecarProxy {
                     }
                     if retry.retriesDone > 0 { localExchange.record.responseFlags.append("URX") }
                 }
-                if let maximum = upstream.cluster.maxRequestsPerConnection, maximum > 0,
-                   connection.requestCount >= maximum {
-                    responseHead.headers.replaceOrAdd(name: "connection", value: "close")
-                }
                 try await localExchange.relay(responseHead, from: connection, serviceTimeMs: serviceTime,
                                               edits: plan.responseHeaders)
+                if let maximum = upstream.cluster.maxRequestsPerConnection, maximum > 0,
+                   connection.requestCount >= maximum {
+                    await connection.close()  // not reusable: the pool drops it instead of keeping it
+                }
                 return .delivered
             }
             return result
