@@ -59,7 +59,6 @@ enum ProxyConfigCheck {
     static func problems(in config: ProxyConfig) -> [String] {
         var problems: [String] = []
         let clusterNames = Set(config.clusters.map(\.name))
-        let routeNames = Set(config.routes.map(\.name))
         problems += duplicates(config.clusters.map(\.name), kind: "cluster")
         problems += duplicates(config.listeners.map(\.name), kind: "listener")
         problems += duplicates(config.routes.map(\.name), kind: "route configuration")
@@ -81,15 +80,10 @@ enum ProxyConfigCheck {
                 if (chain.http == nil) == (chain.tcp == nil) {
                     problems.append("\(place): exactly one of http and tcp must be set")
                 }
-                if let http = chain.http {
-                    if let name = http.routeConfigName, http.routeConfig == nil, !routeNames.contains(name) {
-                        // Envoy's RDS warming: a listener may name a route config that comes later;
-                        // requests meanwhile get 404 NR. Only inline routes are checked here.
-                        _ = name
-                    }
-                    if let inline = http.routeConfig {
-                        problems += routeProblems(inline, clusters: clusterNames, place: "\(place) inline routes")
-                    }
+                // A listener may name a route configuration that comes later (Envoy's RDS
+                // warming): requests get 404 NR meanwhile. Inline routes are checked now.
+                if let inline = chain.http?.routeConfig {
+                    problems += routeProblems(inline, clusters: clusterNames, place: "\(place) inline routes")
                 }
                 if let tcp = chain.tcp {
                     problems += targetProblems(cluster: tcp.cluster, weighted: tcp.weightedClusters,

@@ -31,13 +31,11 @@ public enum ProtocolSniffer {
     /// Returns the verdict and the bytes read, which must be replayed.
     public static func sniff(_ stream: any ByteStream, timeout: Duration) async -> (Verdict, ByteBuffer) {
         var buffer = ByteBuffer()
-        let deadline = MonotonicClock.now() &+ UInt64(timeout.components.seconds) * 1_000_000_000
-            &+ UInt64(timeout.components.attoseconds / 1_000_000_000)
+        let deadline = ContinuousClock.now + timeout
         while true {
-            let now = MonotonicClock.now()
-            guard now < deadline else { return (.other, buffer) }
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { return (.other, buffer) }
             do {
-                let remaining = Duration.nanoseconds(Int64(deadline - now))
                 guard try await stream.read(into: &buffer, maxBytes: 16 * 1024, timeout: remaining) != nil else {
                     return (.other, buffer)
                 }

@@ -128,14 +128,13 @@ public final class ProxyStats: Sendable {
     public func renderPrometheus() -> String {
         let (requests, sent, received) = state.withLock { ($0.requests, $0.tcpSent, $0.tcpReceived) }
         var out = ""
-        func family(_ name: String, _ help: String, _ values: [RequestLabels: Int]) {
+        func family(_ name: String, _ values: [RequestLabels: Int]) {
             out += "# TYPE \(name) counter\n"
             for line in values.map({ "\(name){\($0.key.rendered)} \($0.value)\n" }).sorted() { out += line }
-            _ = help
         }
-        family("istio_requests_total", "requests", requests)
-        family("istio_tcp_sent_bytes_total", "bytes sent", sent)
-        family("istio_tcp_received_bytes_total", "bytes received", received)
+        family("istio_requests_total", requests)
+        family("istio_tcp_sent_bytes_total", sent)
+        family("istio_tcp_received_bytes_total", received)
         return out
     }
 }
