@@ -50,8 +50,12 @@ public enum SidecarProcess {
         let bound = try sidecar.bind()
         log("meshlab proxy: outbound \(bound.outbound.localAddress), inbound \(bound.inbound.map { "\($0.localAddress)" } ?? "-"), "
             + "admin \(bound.admin.map { "\($0.localAddress)" } ?? "-"), ready \(store.isReady ? "yes" : "after the first push")")
-        await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try? await sidecar.run() }
+        // The proxy ends only by a signal; a push client that gives up leaves it serving.
+        await withTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try? await sidecar.run()
+                return true
+            }
             if let discovery {
                 tasks.addTask {
                     do {
@@ -59,6 +63,7 @@ public enum SidecarProcess {
                     } catch {
                         log("meshlab proxy: config push stopped: \(error)")
                     }
+                    return false
                 }
             }
             tasks.addTask {
@@ -67,11 +72,15 @@ public enum SidecarProcess {
                     break
                 }
                 await sidecar.shutdown()
+                return false
             }
-            await tasks.next()
-            await sidecar.shutdown()
+            while let proxyEnded = await tasks.next() {
+                if proxyEnded { break }
+            }
             tasks.cancelAll()
         }
+        await sidecar.shutdown()
+        group.shutdown()
         log("meshlab proxy stopped")
     }
 }
