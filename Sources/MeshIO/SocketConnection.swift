@@ -57,12 +57,15 @@ public final class SocketConnection: ByteStream, @unchecked Sendable, CustomStri
     /// Connects to `address` (TCP or unix) with a non-blocking connect, waiting at most
     /// `timeout`. Refusal throws `SystemError` naming `connect(ADDRESS)` (ECONNREFUSED;
     /// ENOENT for a missing unix socket); the timeout throws `IOError.timedOut(.connect)`.
+    /// With `source`, the socket is bound to that address first (port 0: any port), as the
+    /// sidecar's inbound hop does (127.0.0.6, which the capture rules let through).
     public static func connect(
-        to address: SocketAddress, timeout: Duration? = nil, on eventLoop: EventLoop
+        to address: SocketAddress, from source: SocketAddress? = nil, timeout: Duration? = nil, on eventLoop: EventLoop
     ) async throws -> SocketConnection {
         let deadline = timeout.map { MonotonicClock.now() &+ $0.nanoseconds }
         return try await eventLoop.onLoop {
             let descriptor = try Sockets.makeSocket(family: address.family, kind: .stream)
+            if let source { try Sockets.bind(descriptor, to: source) }
             if case .unix = address {} else { try Sockets.setNoDelay(descriptor) }
             let connection = SocketConnection(descriptor: descriptor, eventLoop: eventLoop, acceptedPeer: nil, connectedPeer: address)
             do {

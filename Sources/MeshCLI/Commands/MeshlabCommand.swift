@@ -14,7 +14,7 @@ public struct MeshlabCommand: ParsableCommand {
             UpCommand.self, DownCommand.self, StatusCommand.self, ApplyCommand.self, GetCommand.self, DeleteCommand.self,
             ScaleCommand.self, LogsCommand.self, ExecCommand.self, DescribeCommand.self, ValidateCommand.self,
             InjectCommand.self, LoadCommand.self, LabCommand.self, VersionCommand.self, DaemonCommand.self, AppCommand.self,
-            PodInitCommand.self,
+            PodInitCommand.self, ProxyCommand.self,
         ]
     )
 
