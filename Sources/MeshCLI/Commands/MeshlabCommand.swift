@@ -13,7 +13,7 @@ public struct MeshlabCommand: ParsableCommand {
         subcommands: [
             UpCommand.self, DownCommand.self, StatusCommand.self, ApplyCommand.self, GetCommand.self, DeleteCommand.self,
             ScaleCommand.self, LogsCommand.self, ExecCommand.self, DescribeCommand.self, ValidateCommand.self,
-            VersionCommand.self, DaemonCommand.self, AppCommand.self,
+            VersionCommand.self, DaemonCommand.self, AppCommand.self, ProxyStatusCommand.self, ProxyConfigCommand.self,
         ]
     )
 

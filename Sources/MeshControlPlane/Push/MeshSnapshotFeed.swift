@@ -139,7 +139,12 @@ final class MeshSnapshotFeed: Sendable {
     private func apply(_ event: WatchEvent, _ kind: Kind) {
         let key = Self.key(event.object)
         state.withLock {
-            $0.objects[kind, default: [:]][key] = event.type == .deleted ? nil : event.object
+            // Not `= nil`: JSONValue is nil-expressible, so that would store `.null`.
+            if event.type == .deleted {
+                $0.objects[kind]?.removeValue(forKey: key)
+            } else {
+                $0.objects[kind, default: [:]][key] = event.object
+            }
             $0.generation += 1
         }
         signal.continuation.yield()
