@@ -120,6 +120,7 @@ public enum ControlPlane {
         // meshd's push: at the gateway address pods see (cluster DNS serves there too), else loopback.
         let meshd = try MeshdPushService.bind(api: api, address: options.network?.dnsAddress ?? "127.0.0.1",
                                               options: PushServerOptions(log: options.log))
+        step("meshd", "push on \(meshd.server.localAddress), debug on \(meshd.debugListener.localAddress)")
         var services = [
             NamedService("api", APIService(http: http, handler: APIWithPushDebug(api: api, push: meshd.server), listeners: [tcp, unix])),
             NamedService("controllers", ControllerManager(server: api, options: ControllerOptions(log: options.log))),
