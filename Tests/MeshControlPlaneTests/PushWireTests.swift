@@ -23,6 +23,26 @@ import Testing
         }
     }
 
+    /// In a generic context the Codable overload is the one chosen.
+    func codablePath<Message: Encodable>(_ message: Message) -> [UInt8] { DiscoveryWire.frame(message) }
+
+    @Test func responseFramesOfEveryPathDecodeTheSame() throws {
+        let resources: [JSONValue] = [["name": "outbound|80||a", "note": "line\nbreak"], ["name": "b"]]
+        let response = DiscoveryResponse(versionInfo: "v\"1", resources: resources, type: .route, nonce: "n-1",
+                                         controlPlane: "meshd/test")
+        let frames = [
+            DiscoveryWire.frame(response),
+            DiscoveryWire.frame(response, encodedResources: JSONValue.array(resources).serializedBytes()),
+            codablePath(response),
+        ]
+        for frame in frames {
+            #expect(frame.filter { $0 == UInt8(ascii: "\n") }.count == 1)
+            var decoder = DiscoveryFrameDecoder()
+            decoder.append(frame)
+            #expect(try decoder.next(DiscoveryResponse.self) == response)
+        }
+    }
+
     @Test func oversizedLineIsRefusedBeforeItEnds() {
         var decoder = DiscoveryFrameDecoder(maxMessageBytes: 100)
         decoder.append(Array(repeating: UInt8(ascii: "x"), count: 101))

@@ -156,8 +156,9 @@ public final class PushServer: MeshIO.Service {
             return Array(registry.connections.values)
         }
         pushRounds.add(1, ordering: .relaxed)
+        var cache = ProxyResources.EncodingCache()
         for connection in connections {
-            let resources = ProxyResources(options.generate(connection.node, snapshot))
+            let resources = ProxyResources(options.generate(connection.node, snapshot), cache: &cache)
             connection.update(to: resources, now: options.now())
         }
         return generation
@@ -336,14 +337,19 @@ final class ProxyConnection: Sendable {
     // Frames are queued under the state's lock, so they go out in the order their nonces were made.
 
     func receive(_ request: DiscoveryRequest, now: Int) {
-        state.withLock { state in
-            for response in state.receive(request, now: now) { outgoing.continuation.yield(DiscoveryWire.frame(response)) }
-        }
+        state.withLock { state in queue(state.receive(request, now: now), from: state) }
     }
 
     func update(to resources: ProxyResources, now: Int) {
-        state.withLock { state in
-            for response in state.update(to: resources, now: now) {
+        state.withLock { state in queue(state.update(to: resources, now: now), from: state) }
+    }
+
+    /// Frames with the resources serialized once per set of resources (shared by every proxy of a push).
+    private func queue(_ responses: [DiscoveryResponse], from state: ProxyStream) {
+        for response in responses {
+            if let type = ProxyResourceType(rawValue: response.typeURL), state.current[type].version == response.versionInfo {
+                outgoing.continuation.yield(DiscoveryWire.frame(response, encodedResources: state.current[type].encoded))
+            } else {
                 outgoing.continuation.yield(DiscoveryWire.frame(response))
             }
         }

@@ -38,7 +38,45 @@ public enum DiscoveryWire {
 
     /// One message as it goes on the wire: compact JSON and a newline.
     public static func frame(_ message: some Encodable) -> [UInt8] {
-        var bytes = ValueCodec.encode(message).serializedBytes(.compact)
+        frame(json: ValueCodec.encode(message))
+    }
+
+    /// A response, built directly: its resources are JSON already, and walking
+    /// them through the Codable encoder was most of the cost of a push.
+    public static func frame(_ response: DiscoveryResponse) -> [UInt8] {
+        var object: JSONObject = [
+            "version_info": .string(response.versionInfo), "resources": .array(response.resources),
+            "type_url": .string(response.typeURL), "nonce": .string(response.nonce),
+        ]
+        if let controlPlane = response.controlPlane { object["control_plane"] = .string(controlPlane) }
+        return frame(json: .object(object))
+    }
+
+    /// A response whose resources are already serialized (`encodedResources`:
+    /// the compact JSON array of `response.resources`), so that one set of
+    /// resources sent to many proxies is serialized once.
+    public static func frame(_ response: DiscoveryResponse, encodedResources: [UInt8]) -> [UInt8] {
+        var text = "{\"version_info\":"
+        JSONValue.writeQuoted(response.versionInfo, to: &text)
+        text += ",\"type_url\":"
+        JSONValue.writeQuoted(response.typeURL, to: &text)
+        text += ",\"nonce\":"
+        JSONValue.writeQuoted(response.nonce, to: &text)
+        if let controlPlane = response.controlPlane {
+            text += ",\"control_plane\":"
+            JSONValue.writeQuoted(controlPlane, to: &text)
+        }
+        text += ",\"resources\":"
+        var bytes = Array(text.utf8)
+        bytes.reserveCapacity(bytes.count + encodedResources.count + 2)
+        bytes += encodedResources
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
+    static func frame(json: JSONValue) -> [UInt8] {
+        var bytes = json.serializedBytes(.compact)
         bytes.append(UInt8(ascii: "\n"))
         return bytes
     }
@@ -141,11 +179,29 @@ public struct DiscoveryFrameDecoder: Sendable {
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(DiscoveryFrameError) -> T {
+        if T.self == DiscoveryResponse.self, let response = fastResponse(value) { return response as! T }
         let decoded = ValueCodec.decode(type, from: value)
         guard let message = decoded.value else {
             let reason = decoded.diagnostics.first { $0.severity == .error }.map { "\($0)" } ?? "cannot be decoded"
             throw .badMessage(reason: reason)
         }
         return message
+    }
+}
+
+extension DiscoveryFrameDecoder {
+    /// A well-formed response read directly (its resources stay JSON); nil
+    /// sends anything unusual through the Codable decoder and its errors.
+    static func fastResponse(_ value: JSONValue) -> DiscoveryResponse? {
+        guard let object = value.objectValue, object.count <= 5, let version = object["version_info"]?.stringValue,
+            let resources = object["resources"]?.arrayValue, let typeURL = object["type_url"]?.stringValue,
+            let nonce = object["nonce"]?.stringValue
+        else { return nil }
+        let controlPlane = object["control_plane"]
+        if let controlPlane, controlPlane.stringValue == nil { return nil }
+        var response = DiscoveryResponse(versionInfo: version, resources: resources, type: .cluster, nonce: nonce,
+                                         controlPlane: controlPlane?.stringValue)
+        response.typeURL = typeURL
+        return response
     }
 }
