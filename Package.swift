@@ -71,7 +71,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MeshControlPlaneTests",
-            dependencies: ["MeshControlPlane", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
+            // MeshProxy: the push tests run meshd's server against the sidecar's real client.
+            dependencies: ["MeshControlPlane", "MeshProxy", "MeshModel", "MeshHTTP", "MeshIO", "MeshSystem", "MeshTestSupport"],
             exclude: ["Testdata"], swiftSettings: strict
         ),
         .testTarget(

@@ -13,8 +13,8 @@ public struct MeshlabCommand: ParsableCommand {
         subcommands: [
             UpCommand.self, DownCommand.self, StatusCommand.self, ApplyCommand.self, GetCommand.self, DeleteCommand.self,
             ScaleCommand.self, LogsCommand.self, ExecCommand.self, DescribeCommand.self, ValidateCommand.self,
-            InjectCommand.self, LoadCommand.self, LabCommand.self, VersionCommand.self, DaemonCommand.self, AppCommand.self,
-            PodInitCommand.self, ProxyCommand.self,
+            InjectCommand.self, ProxyStatusCommand.self, ProxyConfigCommand.self, LoadCommand.self, LabCommand.self,
+            VersionCommand.self, DaemonCommand.self, AppCommand.self, PodInitCommand.self, ProxyCommand.self,
         ]
     )
 

@@ -117,9 +117,14 @@ public enum ControlPlane {
         let apiURL = "http://\(tcp.localAddress)"
         step("api", "\(apiURL) and \(state.apiSocket)")
 
+        // meshd's push: at the gateway address pods see (cluster DNS serves there too), else loopback.
+        let meshd = try MeshdPushService.bind(api: api, address: options.network?.dnsAddress ?? "127.0.0.1",
+                                              options: PushServerOptions(log: options.log))
+        step("meshd", "push on \(meshd.server.localAddress), debug on \(meshd.debugListener.localAddress)")
         var services = [
-            NamedService("api", APIService(http: http, handler: api, listeners: [tcp, unix])),
+            NamedService("api", APIService(http: http, handler: APIWithPushDebug(api: api, push: meshd.server), listeners: [tcp, unix])),
             NamedService("controllers", ControllerManager(server: api, options: ControllerOptions(log: options.log))),
+            NamedService("meshd-push", meshd),
         ]
         let injector = try await InjectorService.start(api: api, network: options.network, log: options.log)
         services.append(NamedService("injector", injector))
@@ -169,7 +174,7 @@ public struct ControlPlaneFailure: Error, CustomStringConvertible {
 /// requests in flight finish (a watch stream is closed after the grace period).
 struct APIService: MeshIO.Service {
     let http: HTTPServer
-    let handler: APIServer
+    let handler: any HTTPHandler
     let listeners: [SocketListener]
 
     func run() async throws {
