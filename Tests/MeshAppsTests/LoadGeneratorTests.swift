@@ -60,10 +60,11 @@ final class CountingApp: HTTPApp {
         try await withServedApp(CountingApp()) { port in
             let report = try await LoadGenerator(settings: Self.settings(port: port, rate: 200, requests: 100, connections: 2)).run()
             #expect(report.tally.requests == 100)
-            // The last request is due at 99/200 s: the run cannot end sooner. The upper bound is
-            // only a sanity check (a loaded machine is slow, not a broken generator).
+            // The last request is due at 99/200 s: the run cannot end sooner, so the rate
+            // cannot exceed the one asked for. No lower bound: a loaded machine is slow, not
+            // a broken generator.
             #expect(report.elapsed >= .milliseconds(495))
-            #expect(report.actualRate <= 205 && report.actualRate > 20)
+            #expect(report.actualRate <= 205)
         }
     }
 

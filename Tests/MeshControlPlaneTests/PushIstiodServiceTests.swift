@@ -13,8 +13,8 @@ import Testing
         let controllers = Task { await manager.runUntilCancelled() }
         defer { controllers.cancel() }
 
-        try await PushServer.registerIstiod(api: api, address: "10.44.0.1")
-        try await PushServer.registerIstiod(api: api, address: "10.44.0.1")  // a second start: no error, no change
+        try await IstiodService.ensure(api: api, address: "10.44.0.1")
+        try await IstiodService.ensure(api: api, address: "10.44.0.1")  // a second start: no error, no change
         let serviceKey = ObjectKey(GroupResource(resource: "services"), namespace: "istio-system", name: "istiod")
         let endpointsKey = ObjectKey(GroupResource(resource: "endpoints"), namespace: "istio-system", name: "istiod")
         let service = try store.get(serviceKey)
@@ -33,7 +33,7 @@ import Testing
         #expect(endpoints["subsets"]?[0]?["addresses"]?[0]?["ip"] == "10.44.0.1")
         #expect(endpoints["subsets"]?[0]?["ports"]?.arrayValue?.count == 4)
 
-        try await PushServer.registerIstiod(api: api, address: "127.0.0.1")
+        try await IstiodService.ensure(api: api, address: "127.0.0.1")
         #expect(try store.get(endpointsKey)["subsets"]?[0]?["addresses"]?[0]?["ip"] == "127.0.0.1")
     }
 }

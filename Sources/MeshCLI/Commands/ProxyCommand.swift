@@ -1,3 +1,4 @@
+import MeshApps
 import MeshIO
 import MeshModel
 import MeshProxy
@@ -84,15 +85,23 @@ struct ProxyCommand: ParsableCommand {
             workload: environment.workload,
             accessLog: { line in context.stdout.write(line + "\n") })
         let pushAddress = discoveryAddress ?? environment.discoveryAddress
-        if configFile == nil && pushAddress == nil {
-            context.printError("meshlab proxy: no configuration: give --config FILE, or PROXY_CONFIG with a discoveryAddress")
-            return .failure
-        }
-        // The push client (MeshProxy/Discovery) plugs in here: given `pushAddress` and
-        // `environment.node`, it applies what meshd sends into `store` (a ProxyConfigSink).
-        let discovery: (@Sendable (ProxyConfigStore) async throws -> Void)? = nil
-        if configFile == nil, discovery == nil {
-            context.printError("meshlab proxy: the config push client is not wired in yet; serving no routes")
+        // Without a static file, config comes from meshd's push stream at PROXY_CONFIG's
+        // discoveryAddress (Istio's default, istiod.istio-system.svc:15012, when it names
+        // none), resolved through the pod's own DNS.
+        var discovery: (@Sendable (ProxyConfigStore) async throws -> Void)?
+        if configFile == nil {
+            let address: DiscoveryAddress
+            do {
+                address = try DiscoveryAddress.resolve(proxyConfigAddress: pushAddress, environment: context.environment)
+            } catch {
+                context.printError("meshlab proxy: \(error)")
+                return .failure
+            }
+            let resolver = HostResolver.system(eventLoop: EventLoopGroup.shared.next())
+            let clientOptions = DiscoveryClientOptions(
+                address: address, node: environment.node, resolve: { try await resolver.resolve($0) },
+                log: { context.printError($0) })
+            discovery = { store in try await DiscoveryClient(options: clientOptions, sink: store).run() }
         }
         try await SidecarProcess.run(options: options, store: store, threads: threads,
                                      log: { context.printError($0) }, discovery: discovery)

@@ -126,7 +126,8 @@ public enum ControlPlane {
             NamedService("controllers", ControllerManager(server: api, options: ControllerOptions(log: options.log))),
             NamedService("meshd-push", meshd),
         ]
-        let injector = try await InjectorService.start(api: api, network: options.network, log: options.log)
+        let injector = try await InjectorService.start(api: api, network: options.network, istiod: meshd.istiodPorts,
+                                                       log: options.log)
         services.append(NamedService("injector", injector))
         step("injector", "\(injector.address)/inject")
         if let network = options.network {

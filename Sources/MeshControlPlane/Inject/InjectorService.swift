@@ -19,23 +19,30 @@ public struct InjectorService: MeshIO.Service {
     /// The daemon's injector: on the daemon's address as pods see it (the
     /// bridge gateway, where cluster DNS is served too) port 15017, or on an
     /// ephemeral port of 127.0.0.1 for a control plane without pods.
-    public static func start(api: APIServer, network: DaemonInfo.Network?,
+    /// `istiod`: the ports meshd's push server bound, for the istiod Endpoints.
+    public static func start(api: APIServer, network: DaemonInfo.Network?, istiod: IstiodService.Ports = .init(),
                              log: @escaping @Sendable (String) -> Void) async throws -> InjectorService {
-        guard let network else { return try await start(api: api, address: .loopback, port: 0, log: log) }
+        guard let network else { return try await start(api: api, address: .loopback, port: 0, istiod: istiod, log: log) }
         guard let address = IPv4Address(network.dnsAddress) else {
             throw ControlPlaneFailure("the daemon's address \(network.dnsAddress) is not an IPv4 address")
         }
-        return try await start(api: api, address: address, log: log)
+        return try await start(api: api, address: address, istiod: istiod, log: log)
     }
 
     /// Binds, then registers through `api`. `port` 0 picks a free one.
-    public static func start(api: APIServer, address: IPv4Address, port: UInt16 = UInt16(IstiodService.webhookPort),
-                             settings: InjectionSettings = InjectionSettings(),
+    public static func start(api: APIServer, address: IPv4Address, port: UInt16 = UInt16(IstiodService.Ports().webhook),
+                             settings: InjectionSettings = InjectionSettings(), istiod: IstiodService.Ports = .init(),
                              log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> InjectorService {
         let listener = try SocketListener.bind(.ipv4(address, port: port), group: EventLoopGroup.shared)
         let service = InjectorService(http: HTTPServer(), listener: listener, handler: InjectionWebhook(settings: settings))
-        var problems = await IstiodService.ensure(api: api, address: address.description,
-                                                  webhookPort: Int(listener.localAddress.port ?? port))
+        var ports = istiod
+        ports.webhook = Int(listener.localAddress.port ?? port)
+        var problems: [String] = []
+        do {
+            try await IstiodService.ensure(api: api, address: address.description, ports: ports)
+        } catch {
+            problems.append("registering the istiod service: \(error)")
+        }
         problems += await register(api: api, revision: settings.revision)
         for problem in problems { log("injector: \(problem)") }
         return service

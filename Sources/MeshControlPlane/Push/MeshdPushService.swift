@@ -7,8 +7,8 @@ import MeshModel
 import MeshSystem
 
 /// meshd's push side as the daemon runs it: the push server on
-/// `address:15010`, its debug views on `address:15014`, and the `istiod`
-/// Service pointing at `address`, registered when it starts.
+/// `address:15010` and its debug views on `address:15014` (`istiodPorts`
+/// says which ports were bound, for the istiod Endpoints).
 public struct MeshdPushService: MeshIO.Service {
     public let server: PushServer
     let debugListener: SocketListener
@@ -39,12 +39,12 @@ public struct MeshdPushService: MeshIO.Service {
                                 debugListener: debug, api: api, address: address)
     }
 
+    /// The ports bound, with the webhook's default.
+    public var istiodPorts: IstiodService.Ports {
+        IstiodService.Ports(push: Int(server.localAddress.port ?? 15010), debug: Int(debugListener.localAddress.port ?? 15014))
+    }
+
     public func run() async throws {
-        do {
-            try await PushServer.registerIstiod(api: api, address: address)
-        } catch {
-            server.options.log("push: cannot register the istiod service: \(error)")
-        }
         let http = HTTPServer()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
