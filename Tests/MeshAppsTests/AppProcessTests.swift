@@ -31,7 +31,7 @@ final class Child: @unchecked Sendable {
     var stderr: String { (try? Files.read(directory + "/err")).map { String(decoding: $0, as: UTF8.self) } ?? "" }
 
     /// The first stdout line containing `text`, waiting up to `timeout`.
-    func line(containing text: String, timeout: Duration = .seconds(10)) async throws -> String {
+    func line(containing text: String, timeout: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = stdout.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
@@ -169,7 +169,7 @@ func hasProgram(_ name: String) -> Bool {
 /// curl, a real HTTP client, against the apps.
 @Suite(.enabled(if: hasProgram("curl"), "curl is not installed")) struct CurlPeerTests {
     static func curl(_ arguments: [String]) async throws -> String {
-        try await withChild("/usr/bin/env", ["curl", "-sS", "--max-time", "10"] + arguments) { child in
+        try await withChild("/usr/bin/env", ["curl", "-sS", "--max-time", "60"] + arguments) { child in
             let status = try await child.exit()
             guard status == .exited(code: 0) else { throw Child.Failure(description: "curl: \(status) \(child.stderr)") }
             return child.stdout

@@ -34,7 +34,9 @@ final class CountingApp: HTTPApp {
 /// The generator against local MeshHTTP servers on 127.0.0.1 port 0.
 @Suite struct LoadGeneratorTests {
     static func settings(port: Int, path: String = "/hello", rate: Double, requests: Int?, connections: Int,
-                         timeout: Duration = .seconds(5)) throws -> LoadSettings {
+                         timeout: Duration = .seconds(60)) throws -> LoadSettings {
+        // A long timeout (and so send window): on a busy 2-core machine running the
+        // whole suite, a run may wait seconds for a thread; the counts must not change.
         try LoadSettings(url: LoadURL(parsing: "http://127.0.0.1:\(port)\(path)"), rate: rate, requests: requests,
                          connections: connections, countHeader: "x-version", countBody: "Hello version: (v[0-9]+)",
                          timeout: timeout)

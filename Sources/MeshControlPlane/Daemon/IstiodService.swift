@@ -56,6 +56,9 @@ public enum IstiodService {
     /// beside anyone else creating the same Service.
     static func ensure(api: LocalAPI, address: String, ports: Ports) async throws(StatusObject) {
         do throws(StatusObject) {
+            try await api.create(Namespace.descriptor, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
+        } catch where error.code == 409 {}
+        do throws(StatusObject) {
             try await api.create(MeshModel.Service.descriptor, service)
         } catch where error.code == 409 {}
         let wanted = endpoints(address: address, ports: ports)
