@@ -1,8 +1,4 @@
-import MeshClient
-import MeshControlPlane
 import MeshIO
-import MeshModel
-import MeshPod
 import MeshSystem
 
 /// `meshlab exec POD -- CMD ARGS`: runs a program of this machine inside a
@@ -37,32 +33,15 @@ struct ExecCommand: ParsableCommand {
     }
 
     func run(_ context: CommandContext) async throws -> ExitCode {
-        let client = try context.client()
-        let state = StateDirectory(context.stateDirectory)
-        guard let settings = LabSettings.read(state), settings.runsPods else {
-            throw UsageError("this lab runs no pods (mode control-plane)")
-        }
-        let pod = try await PodLookup.pod(named: pod, namespace: namespace, client: client)
-        let name = try PodLookup.containerName(pod, named: container, context: context)
-        guard let sandbox = NetworkSandboxProvider.existingSandbox(
-            for: PodLookup.identity(pod), configuration: settings.network, podsDirectory: LabSettings.podsDirectory(state))
-        else {
-            context.printError("meshlab exec: pod \(pod.metadata.name ?? "") has no running sandbox (phase \(pod.status?.phase?.rawValue ?? "unknown"))")
+        let spawn: SpawnConfiguration
+        do {
+            spawn = try await PodCommandLine.spawn(pod: pod, namespace: namespace, container: container, context: context) { _ in
+                command
+            }.configuration
+        } catch let error as PodCommandLine.NoSandbox {
+            context.printError("meshlab exec: \(error)")
             return .failure
         }
-        var configMaps: [String: ConfigMap] = [:]
-        for mapName in try PodExec.configMapNames(of: pod, container: name) {
-            if let object = try? await client.get(APIClient.path(ConfigMap.descriptor, namespace: namespace, name: mapName)) {
-                configMaps[mapName] = try? ResourceCodec.decode(ConfigMap.self, from: object)
-            }
-        }
-        let agent = NodeAgentConfiguration(
-            nodeName: APIServerOptions.defaultNodeName, hostIP: settings.network.gatewayAddress,
-            meshlabExecutable: try CurrentProcess.executablePath(), directory: LabSettings.agentDirectory(state))
-        let (request, environment) = try PodExec.request(
-            pod: pod, container: name, command: command, sandbox: sandbox, configuration: agent, configMaps: configMaps)
-        let spawn = SpawnConfiguration(executable: agent.meshlabExecutable, arguments: request.commandLine,
-                                       environment: environment)
         let status = try await ChildProcess.spawn(spawn).exitStatus(on: EventLoopGroup.shared.next())
         switch status {
         case .exited(let code): return ExitCode(code)

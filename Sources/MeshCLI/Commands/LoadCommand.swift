@@ -111,46 +111,31 @@ enum PodLoad {
 
     static func run(_ settings: LoadSettings, pod reference: String, namespace: String, container: String?,
                     context: CommandContext) async throws -> LoadReport {
-        let client = try context.client()
-        let state = StateDirectory(context.stateDirectory)
-        guard let lab = LabSettings.read(state), lab.runsPods else {
+        guard let lab = LabSettings.read(StateDirectory(context.stateDirectory)), lab.runsPods else {
             throw UsageError("this lab runs no pods (mode control-plane): --from needs pods")
         }
-        let pod = try await PodLookup.pod(named: reference, namespace: namespace, client: client)
-        let name = try PodLookup.containerName(pod, named: container, context: context)
-        guard let sandbox = NetworkSandboxProvider.existingSandbox(
-            for: PodLookup.identity(pod), configuration: lab.network, podsDirectory: LabSettings.podsDirectory(state))
-        else {
-            throw Failure(description: "pod \(pod.metadata.name ?? "") has no running sandbox (phase \(pod.status?.phase?.rawValue ?? "unknown"))")
+        let (configuration, podName): (SpawnConfiguration, String)
+        do {
+            (configuration, podName) = try await PodCommandLine.spawn(
+                pod: reference, namespace: namespace, container: container, context: context
+            ) { meshlab in [meshlab] + LoadCommand.commandLine(settings) + ["-o", "json"] }
+        } catch let error as PodCommandLine.NoSandbox {
+            throw Failure(description: error.description)
         }
-        var configMaps: [String: ConfigMap] = [:]
-        for mapName in try PodExec.configMapNames(of: pod, container: name) {
-            if let object = try? await client.get(APIClient.path(ConfigMap.descriptor, namespace: namespace, name: mapName)) {
-                configMaps[mapName] = try? ResourceCodec.decode(ConfigMap.self, from: object)
-            }
-        }
-        let agent = NodeAgentConfiguration(
-            nodeName: APIServerOptions.defaultNodeName, hostIP: lab.network.gatewayAddress,
-            meshlabExecutable: try CurrentProcess.executablePath(), directory: LabSettings.agentDirectory(state))
-        let command = [agent.meshlabExecutable] + LoadCommand.commandLine(settings) + ["-o", "json"]
-        let (request, environment) = try PodExec.request(
-            pod: pod, container: name, command: command, sandbox: sandbox, configuration: agent, configMaps: configMaps)
-
         let directory = try Files.makeTemporaryDirectory(prefix: "meshlab-load")
         defer { try? Files.removeTree(directory) }
         let reportPath = directory + "/report.json"
-        var spawn = SpawnConfiguration(executable: agent.meshlabExecutable, arguments: request.commandLine,
-                                       environment: environment)
+        var spawn = configuration
         spawn.standardOutput = .descriptor(try Files.open(reportPath, .truncate, mode: 0o600))
         let status = try await ChildProcess.spawn(spawn).exitStatus(on: EventLoopGroup.shared.next())
         guard status.isSuccess else {
-            throw Failure(description: "meshlab load in pod \(pod.metadata.name ?? "") \(status)")
+            throw Failure(description: "meshlab load in pod \(podName) \(status)")
         }
         let bytes = try Files.read(reportPath)
         do {
             return try LoadReport(json: JSONValue(parsing: bytes))
         } catch {
-            throw Failure(description: "meshlab load in pod \(pod.metadata.name ?? ""): unreadable report: \(error)")
+            throw Failure(description: "meshlab load in pod \(podName): unreadable report: \(error)")
         }
     }
 }
