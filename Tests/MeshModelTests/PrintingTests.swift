@@ -68,6 +68,25 @@ import Testing
             """)
     }
 
+    @Test func nativeSidecarsCountAmongAPodsContainers() {
+        // Istio's injected pod: istio-init ran, istio-proxy is a restartable init container.
+        let injected = object("Pod", "hello-1", extra: [
+            "spec": [
+                "initContainers": [["name": "istio-init"], ["name": "istio-proxy", "restartPolicy": "Always"]],
+                "containers": [["name": "hello"]],
+            ],
+            "status": [
+                "phase": "Running",
+                "initContainerStatuses": [
+                    ["name": "istio-init", "ready": true, "restartCount": 0, "state": ["terminated": ["exitCode": 0]]],
+                    ["name": "istio-proxy", "ready": true, "restartCount": 1, "state": ["running": [:]]],
+                ],
+                "containerStatuses": [["name": "hello", "ready": true, "restartCount": 0, "state": ["running": [:]]]],
+            ],
+        ])
+        #expect(ResourceTable.make(kind: "Pod", objects: [injected], now: now).rows == [["hello-1", "2/2", "Running", "1", "65s"]])
+    }
+
     @Test func rendersServicesAndIstioColumnsWithNamespaces() {
         let svc = object("Service", "reviews", extra: [
             "spec": ["type": "ClusterIP", "clusterIP": "10.96.0.12", "ports": [["port": 9080, "protocol": "TCP"]],

@@ -102,10 +102,19 @@ public struct ResourceTable: Sendable, Equatable {
         "Pod": Printer(
             columns: ["READY", "STATUS", "RESTARTS", "AGE"],
             cells: { o, now in
+                // As kubectl (1.29+): native sidecars (restartable init containers, like
+                // Istio's istio-proxy) count among the pod's containers, so an injected
+                // pod reads 2/2; every container's restarts add up.
                 let statuses = o["status"]?["containerStatuses"]?.arrayValue ?? []
-                let total = o["spec"]?["containers"]?.arrayValue?.count ?? statuses.count
-                let ready = statuses.filter { $0["ready"]?.boolValue == true }.count
-                let restarts = statuses.reduce(0) { $0 + ($1["restartCount"]?.intValue ?? 0) }
+                let initStatuses = o["status"]?["initContainerStatuses"]?.arrayValue ?? []
+                let sidecars = Set((o["spec"]?["initContainers"]?.arrayValue ?? [])
+                    .filter { $0["restartPolicy"] == "Always" }.compactMap { $0["name"]?.stringValue })
+                let total = (o["spec"]?["containers"]?.arrayValue?.count ?? statuses.count) + sidecars.count
+                let readySidecars = initStatuses.filter {
+                    sidecars.contains($0["name"]?.stringValue ?? "") && $0["ready"]?.boolValue == true
+                }
+                let ready = statuses.filter { $0["ready"]?.boolValue == true }.count + readySidecars.count
+                let restarts = (statuses + initStatuses).reduce(0) { $0 + ($1["restartCount"]?.intValue ?? 0) }
                 return ["\(ready)/\(total)", podStatus(o), String(restarts), age(o, now)]
             },
             wideColumns: ["IP", "NODE"],
