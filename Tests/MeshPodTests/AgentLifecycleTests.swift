@@ -262,7 +262,7 @@ import Testing
         status = h.status()
         #expect(status.condition("Ready")?.status == .true)
         #expect(status.container("istio-proxy")?.ready == true)
-        #expect(h.kubectl() == "1/1 Running")
+        #expect(h.kubectl() == "2/2 Running")  // kubectl counts the native sidecar
         checkGolden(YAML.dump(ValueCodec.encode(status)), "agent/sidecar-running-status.yaml")
 
         // A sidecar restarts whatever the pod's policy says, and does not undo initialization.
